@@ -1,0 +1,63 @@
+"""After the bake: put the Azure ML workspace config into .azureml/config.json, or say how to get one."""
+import json
+import shutil
+import sys
+from pathlib import Path
+
+OUTPUT_DIR = Path({{ cookiecutter._output_dir | tojson }})
+ANSWERS = {
+    "subscription_id": {{ cookiecutter.subscription_id | tojson }},
+    "resource_group": {{ cookiecutter.resource_group | tojson }},
+    "workspace_name": {{ cookiecutter.workspace_name | tojson }},
+}
+PROJECT = Path.cwd()  # cookiecutter runs hooks inside the new project
+TARGET = PROJECT / ".azureml" / "config.json"
+# The places Workspace.from_config() looks, in its order, in each folder from the start upwards.
+SEARCH = (Path(".azureml", "config.json"), Path("aml_config", "config.json"), Path("config.json"))
+
+
+def is_workspace_config(path):
+    """Tell whether path is a JSON file that names a workspace the way Workspace.from_config() reads it."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and (
+        bool(config.get("Scope")) or all(config.get(k) for k in ("subscription_id", "resource_group", "workspace_name"))
+    )
+
+
+def find_workspace_config(start):
+    """Find an existing workspace config from start upwards, as Workspace.from_config() would."""
+    for relative in SEARCH:
+        for folder in (start, *start.parents):
+            candidate = folder / relative
+            if candidate.is_file() and is_workspace_config(candidate):
+                return candidate
+    return None
+
+
+def main():
+    """Write or copy the workspace config, then print the next steps."""
+    if all(ANSWERS.values()):
+        TARGET.write_text(json.dumps(ANSWERS, indent=4) + "\n", encoding="utf-8")
+        print(f"Wrote .azureml/config.json for workspace {ANSWERS['workspace_name']!r} from your answers.")
+    else:
+        found = find_workspace_config(OUTPUT_DIR.resolve())
+        if found:
+            shutil.copyfile(found, TARGET)
+            print(f"Copied the workspace config found at {found} to .azureml/config.json.")
+        else:
+            print(
+                "No Azure ML workspace config found, so .azureml/config.json is not there yet. Before you submit, either\n"
+                "  - download config.json from your workspace in Azure ML Studio (workspace name at the top right,\n"
+                f"    'Download config file') into {PROJECT / '.azureml'}, or\n"
+                "  - create a workspace and write the file: python 01-create-workspace.py --subscription-id ID "
+                "--resource-group RG --workspace-name NAME --region REGION"
+            )
+    print(f"Next: cd {PROJECT.name} and follow README.md (train locally: python src/train.py --synthetic 2000).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""CIFAR-10 for training: torchvision's download into data/, or synthetic images written in the same format."""
+import os
+import pickle
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torchvision
+import torchvision.transforms as transforms
+
+CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+DOWNLOAD_TIMEOUT_S = 60
+BASE_FOLDER = torchvision.datasets.CIFAR10.base_folder  # cifar-10-batches-py
+
+
+class SyntheticCIFAR10(torchvision.datasets.CIFAR10):
+    """torchvision's CIFAR10 class reading synthetic files: the same format, without the real files' checksums."""
+
+    train_list = [[name, None] for name, _ in torchvision.datasets.CIFAR10.train_list]
+    test_list = [[name, None] for name, _ in torchvision.datasets.CIFAR10.test_list]
+    meta = {**torchvision.datasets.CIFAR10.meta, "md5": None}
+
+
+def load_cifar10(data_path, train=True, synthetic=0):
+    """Return CIFAR-10 (train or test split) as the tutorial loads it, or `synthetic` made-up images in the same format."""
+    if synthetic:
+        with tempfile.TemporaryDirectory(prefix="synthetic-cifar10-") as root:
+            write_synthetic_cifar10(root, n_train=synthetic)
+            return SyntheticCIFAR10(root=root, train=train, transform=transforms.ToTensor())
+    return download_cifar10(data_path, train=train)
+
+
+def download_cifar10(data_path, train=True):
+    """Download CIFAR-10 with torchvision into data_path (once), or stop with a clear message when that fails."""
+    root = Path(data_path)
+    archive = root / torchvision.datasets.CIFAR10.filename
+    made_root, had_archive = not root.exists(), archive.exists()
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # no network wait without a bound
+    try:
+        return torchvision.datasets.CIFAR10(root=str(root), train=train, download=True, transform=transforms.ToTensor())
+    except (OSError, RuntimeError) as err:
+        if not had_archive and archive.exists():
+            archive.unlink()  # leave no half-downloaded archive behind
+        if made_root and root.is_dir() and not any(root.iterdir()):
+            root.rmdir()
+        raise SystemExit(
+            f"error: could not download CIFAR-10 into {root}: {err}. Fix: connect to the internet and run again, "
+            f"put the extracted {BASE_FOLDER} folder into {root}, or train offline on made-up images with --synthetic N."
+        ) from None
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+
+
+def write_synthetic_cifar10(root, n_train, n_test=None, seed=0):
+    """Write n_train training and n_test test images as root/cifar-10-batches-py, in the real pickle format.
+
+    Each class has its own colour and stripe pattern under noise, so a network can learn them.
+    """
+    n_test = max(10, n_train // 5) if n_test is None else n_test
+    folder = Path(root) / BASE_FOLDER
+    partial = Path(root) / (BASE_FOLDER + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    train_files = [name for name, _ in torchvision.datasets.CIFAR10.train_list]
+    for name, indices in zip(train_files, np.array_split(np.arange(n_train), len(train_files))):
+        _write_batch(partial / name, f"training batch {name[-1]} of 5", *synthetic_images(len(indices), rng))
+    _write_batch(partial / "test_batch", "testing batch 1 of 1", *synthetic_images(n_test, rng))
+    with open(partial / "batches.meta", "wb") as f:
+        pickle.dump({"num_cases_per_batch": -(-n_train // 5), "label_names": list(CLASSES), "num_vis": 3072}, f)
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(partial, folder)  # appears whole or not at all
+    return folder
+
+
+def synthetic_images(n, rng):
+    """Make n learnable 32x32 RGB images as CIFAR-10 stores them (uint8 rows of 3072: red, green, blue planes) and their labels."""
+    labels = rng.permutation(np.arange(n) % 10)
+    palette = np.array([[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
+                        [145, 30, 180], [70, 240, 240], [240, 50, 230], [128, 128, 0], [0, 0, 128]], dtype=np.float32)
+    rows = np.arange(32, dtype=np.float32)[:, None]
+    stripes = np.stack([np.sin(rows * (c + 1) * np.pi / 16) * np.ones((1, 32), np.float32) for c in range(10)])
+    images = 0.6 * palette[labels][:, :, None, None] + 60 * stripes[labels][:, None] + 60
+    images += rng.normal(0, 25, size=images.shape)
+    data = np.clip(images, 0, 255).astype(np.uint8).reshape(n, 3072)
+    return data, [int(label) for label in labels]
+
+
+def _write_batch(path, batch_label, data, labels):
+    batch = {"batch_label": batch_label, "labels": labels, "data": data,
+             "filenames": [f"synthetic_{i:05d}.png" for i in range(len(labels))]}
+    with open(path, "wb") as f:
+        pickle.dump(batch, f)
