@@ -1,0 +1,55 @@
+"""Shared helpers for this project's tests: paths, running the project's scripts, and a machine without network."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+sys.path[:0] = [str(SRC), str(ROOT)]
+
+BLOCK_NETWORK = '''
+import os, socket
+
+def _refuse(*args, **kwargs):
+    with open(os.environ["NETWORK_LOG"], "a") as log:
+        log.write(f"network use: {args[:2]!r}\\n")
+    raise OSError("network blocked by the test")
+
+socket.getaddrinfo = _refuse
+socket.create_connection = _refuse
+socket.socket.connect = _refuse
+'''
+
+
+def run_script(script, *args, cwd=ROOT, env=None, timeout=600):
+    """Run one of the project's scripts with this interpreter, as a user would, and return the finished process."""
+    return subprocess.run([sys.executable, str(Path(cwd) / script), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def offline(tmp_path):
+    """Environment variables for a subprocess that cannot use the network and records every attempt in a log file."""
+    hook = tmp_path / "offline"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(BLOCK_NETWORK)
+    log = tmp_path / "network.log"
+    env = {"PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]), "NETWORK_LOG": str(log)}
+    return env, log
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of this project in a fresh folder with no workspace config in it or above it."""
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("data", "outputs", "__pycache__", ".pytest_cache",
+                                                              "config.json", ".venv", ".git"))
+    import aml_project
+
+    if aml_project.find_config(copy) is not None:
+        pytest.skip(f"a workspace config above {tmp_path} would be found: {aml_project.find_config(copy)}")
+    return copy

@@ -1,0 +1,127 @@
+"""Training as the tutorial does it: falling loss, its printed lines, run.log, data loading, and bad input."""
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+import torchvision
+
+import data
+import train
+from conftest import ROOT, SRC, run_script
+
+LOSS_LINE = re.compile(r"^epoch=(\d+), batch=\s*(\d+): loss (\d+\.\d\d)$", re.M)
+QUICK = ["--synthetic", "2000", "--log-interval", "100", "--seed", "0", "--num-workers", "0"]
+
+
+def test_synthetic_training_lowers_the_loss(capsys):
+    metrics = train.train(train.parse_args(QUICK))
+    assert len(metrics["losses"]) == 10  # 500 mini-batches of 4 per epoch, 2 epochs, one line per 100
+    assert metrics["losses"][0] > 2.0  # chance level for 10 classes is ln(10) = 2.30
+    assert metrics["losses"][-1] < metrics["losses"][0] - 1.0
+    assert metrics["images"] == 4000 and metrics["images_per_sec"] > 0
+    out = capsys.readouterr().out
+    assert [f"{loss:.2f}" for loss in metrics["losses"]] == [m[2] for m in LOSS_LINE.findall(out)]
+
+
+def test_run_log_reaches_the_azureml_offline_run(capsys):
+    from azureml.core.run import _OfflineRun
+
+    assert isinstance(train.Run.get_context(), _OfflineRun)
+    metrics = train.train(train.parse_args(QUICK + ["--epochs", "1"]))
+    logged = re.findall(r"^Attempted to log scalar metric loss:\n(\S+)$", capsys.readouterr().out, re.M)
+    assert [float(value) for value in logged] == pytest.approx(metrics["losses"])
+
+
+@pytest.mark.slow
+def test_run_from_src_prints_the_same_tutorial_lines_as_from_the_project_root():
+    from_root = run_script("src/train.py", *QUICK)
+    from_src = run_script("train.py", *QUICK, cwd=SRC)
+    assert from_root.returncode == 0, from_root.stderr
+    assert from_src.returncode == 0, from_src.stderr
+    lines = LOSS_LINE.findall(from_root.stdout)
+    assert len(lines) == 10 and lines[0][:2] == ("1", "100")
+    assert lines == LOSS_LINE.findall(from_src.stdout)
+    for result in (from_root, from_src):
+        tail = result.stdout.strip().splitlines()[-2:]
+        assert tail[0] == "Finished Training"
+        assert re.fullmatch(r"Trained 4000 images in \d+\.\d s: \d+ images/s", tail[1])
+    assert not (SRC / "data").exists()
+
+
+@pytest.mark.slow
+def test_lines_arrive_while_training_runs_when_stdout_is_a_pipe():
+    args = ["--synthetic", "2000", "--epochs", "4", "--log-interval", "20", "--num-workers", "0"]
+    process = subprocess.Popen([sys.executable, str(SRC / "train.py"), *args], stdout=subprocess.PIPE, text=True)
+    try:
+        first = next(line for line in process.stdout if line.startswith("epoch="))
+        assert process.poll() is None, "the first loss line came only when training had ended"
+        assert LOSS_LINE.match(first.strip())
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.slow
+def test_trains_without_azureml_core_and_says_so_once():
+    code = ("import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, 'src'); "
+            "sys.argv = ['src/train.py'] + sys.argv[1:]; runpy.run_path('src/train.py', run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", code, *QUICK, "--epochs", "1"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("azureml-core is not installed: metrics go to stdout only") == 1
+    assert "Attempted to log" not in result.stdout
+    assert len(re.findall(r"^metric loss: \S+$", result.stdout, re.M)) == 5
+    assert "Finished Training" in result.stdout
+
+
+def test_cifar10_is_read_through_torchvision_from_the_data_path(tmp_path, monkeypatch, capsys):
+    data.write_synthetic_cifar10(tmp_path, n_train=400, n_test=50)
+    for name in ("train_list", "test_list"):  # the real files' checksums cannot match made-up images
+        monkeypatch.setattr(torchvision.datasets.CIFAR10, name,
+                            [[file, None] for file, _ in getattr(torchvision.datasets.CIFAR10, name)])
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "meta", {**torchvision.datasets.CIFAR10.meta, "md5": None})
+    monkeypatch.setattr(socket, "getaddrinfo", _no_network)
+    trainset = data.load_cifar10(str(tmp_path), train=True)
+    assert type(trainset) is torchvision.datasets.CIFAR10
+    assert len(trainset) == 400 and len(data.load_cifar10(str(tmp_path), train=False)) == 50
+    image, label = trainset[0]
+    assert image.shape == (3, 32, 32) and 0.0 <= image.min() <= image.max() <= 1.0 and 0 <= label < 10
+    metrics = train.train(train.parse_args(["--data-path", str(tmp_path), "--epochs", "1", "--log-interval", "50",
+                                            "--num-workers", "0"]))
+    assert metrics["images"] == 400 and len(metrics["losses"]) == 2
+
+
+def test_failed_download_names_the_problem_and_the_fix_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", _no_network)
+    target = tmp_path / "data"
+    with pytest.raises(SystemExit) as exit_info:
+        data.load_cifar10(str(target), train=True)
+    message = str(exit_info.value)
+    assert message.startswith("error: could not download CIFAR-10 into")
+    assert "--synthetic N" in message and "cifar-10-batches-py" in message
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--batch-size", "-4"), ("--lr", "fast"),
+                                         ("--momentum", "1.5"), ("--log-interval", "0"), ("--synthetic", "-1")])
+def test_bad_flag_values_are_rejected_with_the_flag_named(flag, value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args([flag, value])
+    assert exit_info.value.code == 2
+    assert f"argument {flag}" in capsys.readouterr().err
+
+
+def test_synthetic_images_are_in_cifar10_format_and_classes_differ(tmp_path):
+    folder = data.write_synthetic_cifar10(tmp_path, n_train=100, n_test=20)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["batches.meta", "data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"])
+    dataset = data.SyntheticCIFAR10(root=str(tmp_path), train=True)
+    assert dataset.data.shape == (100, 32, 32, 3) and dataset.classes == list(data.CLASSES)
+    means = [dataset.data[[t == c for t in dataset.targets]].mean(axis=(0, 1, 2)) for c in range(10)]
+    assert min(abs(a - b).max() for i, a in enumerate(means) for b in means[i + 1:]) > 20
+
+
+def _no_network(*args, **kwargs):
+    raise OSError("network blocked by the test")
