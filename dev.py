@@ -1,0 +1,77 @@
+"""Contributor commands: `python dev.py demo` bakes a project and trains it offline; `python dev.py test` runs all tests."""
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "requirements-dev.txt"
+DEMO_DIR = ROOT / "build" / "demo"
+DEMO_TRAINING = ["--synthetic", "2000", "--log-interval", "100"]
+
+
+def venv_python():
+    """The interpreter of the contributors' virtual environment."""
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv():
+    """Create .venv and install requirements-dev.txt into it, again only when that file changes."""
+    stamp = VENV / "requirements.sha256"
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if venv_python().exists() and stamp.exists() and stamp.read_text() == wanted:
+        return venv_python()
+    if not venv_python().exists():
+        print(f"Creating {VENV} ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("Installing requirements-dev.txt (torch is large: a few minutes the first time) ...", flush=True)
+    install = subprocess.run([str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                              "-r", str(REQUIREMENTS)])
+    if install.returncode != 0:
+        raise SystemExit("error: pip could not install requirements-dev.txt (its messages are above). "
+                         "Fix: make sure the package index can be reached, then run the command again.")
+    stamp.write_text(wanted)
+    return venv_python()
+
+
+def demo(output_dir=DEMO_DIR):
+    """Bake a project with the default answers into output_dir (build/demo) and train it offline on synthetic images."""
+    from cookiecutter.main import cookiecutter
+
+    output_dir = Path(output_dir)
+    shutil.rmtree(output_dir / "aml-cifar", ignore_errors=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    project = Path(cookiecutter(str(ROOT), no_input=True, output_dir=str(output_dir)))
+    print(f"\nBaked {project}; training it offline: python src/train.py {' '.join(DEMO_TRAINING)}\n", flush=True)
+    return subprocess.run([sys.executable, "src/train.py", *DEMO_TRAINING], cwd=project).returncode
+
+
+def test(pytest_args):
+    """Run the template's tests (they bake projects and run those projects' own tests too)."""
+    return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT).returncode
+
+
+def main(argv=None):
+    """Run a command in .venv (made on first use), or with --current-python in this interpreter as it is."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["demo", "test"])
+    parser.add_argument("--output", default=str(DEMO_DIR), help="demo: where to bake (default: build/demo)")
+    parser.add_argument("--current-python", action="store_true",
+                        help="use this interpreter and its packages; make no .venv, install nothing")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "demo" and rest:
+        parser.error(f"demo takes no arguments: {' '.join(rest)}")
+    if not args.current_python:
+        python = ensure_venv()
+        command = [str(python), str(ROOT / "dev.py"), args.command, "--current-python", "--output", args.output, *rest]
+        return subprocess.run(command, cwd=ROOT).returncode
+    return demo(args.output) if args.command == "demo" else test(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

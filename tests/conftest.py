@@ -1,0 +1,54 @@
+"""Baking helpers for the template's tests: the options as data, and cookiecutter run as users run it."""
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TEMPLATE))
+import local_extensions  # noqa: E402  (the answer rules, at the template's root)
+
+CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+# Every answer with a fixed set of values: choices (lists), yes/no (bools), and the Python versions; default first.
+OPTIONS = {key: value if isinstance(value, list) else [value, not value]
+           for key, value in CONTEXT.items() if not key.startswith("_") and isinstance(value, (list, bool))}
+OPTIONS["python_version"] = [CONTEXT["python_version"]] + [
+    v for v in local_extensions.PYTHON_VERSIONS if v != CONTEXT["python_version"]]
+
+
+def option_combinations():
+    """Each combination of the values of every choice and boolean, as extra_context dicts (the defaults first)."""
+    keys = sorted(OPTIONS)
+    return [dict(zip(keys, values)) for values in itertools.product(*(OPTIONS[k] for k in keys))]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cookiecutter_config(tmp_path_factory):
+    """Keep cookiecutter's replay files and clones out of the user's home folder."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(f"cookiecutters_dir: {home / 'templates'}\nreplay_dir: {home / 'replay'}\n")
+    previous = os.environ.get("COOKIECUTTER_CONFIG")
+    os.environ["COOKIECUTTER_CONFIG"] = str(config)
+    yield home
+    if previous is None:
+        del os.environ["COOKIECUTTER_CONFIG"]
+    else:
+        os.environ["COOKIECUTTER_CONFIG"] = previous
+
+
+def bake(output_dir, **answers):
+    """Bake the template with the cookiecutter API and no prompts; return the project folder."""
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers))
+
+
+def bake_cli(output_dir, *args, stdin=None):
+    """Bake with cookiecutter's command line, as a user does; return the finished process."""
+    prompts = [] if stdin is not None or "--replay-file" in args else ["--no-input"]
+    command = [sys.executable, "-m", "cookiecutter", *prompts, "-o", str(output_dir), str(TEMPLATE), *args]
+    return subprocess.run(command, capture_output=True, text=True, input=stdin or "", timeout=120)

@@ -1,0 +1,96 @@
+"""Every combination of answers bakes a complete project: the exact files, no Jinja left, valid Python, YAML and JSON."""
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import CONTEXT, bake, option_combinations
+
+PROJECT_FILES = {
+    ".azureml/pytorch-env.yml", ".gitignore", "README.md", "pytest.ini", "aml_project.py",
+    "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py",
+    "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/runtime.py", "src/train.py",
+    "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
+    "tests/test_train.py",
+}
+WORKSPACE = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "ml-rg",
+             "workspace_name": "ml-ws", "region": "westeurope"}
+
+
+def files_of(project):
+    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+
+
+def verify_files(project, expected):
+    assert files_of(project) == expected
+
+
+def verify_no_jinja(project):
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"\{\{|\{%|%\}|\{#", text), f"Jinja left in {path.relative_to(project)}"
+            assert "cookiecutter" not in text, f"'cookiecutter' left in {path.relative_to(project)}"
+
+
+def verify_python_compiles(project):
+    for path in project.rglob("*.py"):
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def verify_data_files_parse(project):
+    for path in project.rglob("*.yml"):
+        assert yaml.safe_load(path.read_text(encoding="utf-8")), path
+    for path in project.rglob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))
+
+
+def baked_constants(project):
+    """The NAME = value constants of the baked aml_project.py, read without importing it."""
+    tree = ast.parse((project / "aml_project.py").read_text())
+    return {node.targets[0].id: node.value.value for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)}
+
+
+@pytest.mark.parametrize("options", option_combinations(), ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_every_option_combination_bakes_a_complete_project(tmp_path, options):
+    project = bake(tmp_path, **options)
+    assert project == tmp_path / CONTEXT["project"]
+    verify_files(project, PROJECT_FILES)
+    verify_no_jinja(project)
+    verify_python_compiles(project)
+    verify_data_files_parse(project)
+    env = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
+    assert f"python={options['python_version']}" in env["dependencies"]
+
+
+def test_default_answers_are_the_tutorials(tmp_path):
+    constants = baked_constants(bake(tmp_path))
+    assert {k: constants[k] for k in ("EXPERIMENT", "HELLO_EXPERIMENT", "COMPUTE_NAME", "VM_SIZE", "MAX_NODES",
+                                      "ENV_NAME")} == {
+        "EXPERIMENT": "day1-experiment-train", "HELLO_EXPERIMENT": "day1-experiment-hello",
+        "COMPUTE_NAME": "cpu-cluster", "VM_SIZE": "STANDARD_D2_V2", "MAX_NODES": 4, "ENV_NAME": "pytorch-env"}
+    assert [constants[k] for k in ("SUBSCRIPTION_ID", "RESOURCE_GROUP", "WORKSPACE_NAME", "REGION")] == [""] * 4
+
+
+def test_answers_reach_the_project(tmp_path):
+    answers = {"project": "cifar-lab", "experiment_name": "exp_7", "compute_name": "gpu-nodes",
+               "vm_size": "Standard_NC4as_T4_v3", "max_nodes": "8", **WORKSPACE}
+    project = bake(tmp_path, **answers)
+    assert project.name == "cifar-lab"
+    verify_files(project, PROJECT_FILES | {".azureml/config.json"})
+    verify_no_jinja(project)
+    constants = baked_constants(project)
+    assert (constants["EXPERIMENT"], constants["HELLO_EXPERIMENT"]) == ("exp_7", "exp_7-hello")
+    assert (constants["COMPUTE_NAME"], constants["VM_SIZE"], constants["MAX_NODES"]) == (
+        "gpu-nodes", "Standard_NC4as_T4_v3", 8)
+    assert constants["REGION"] == "westeurope"
+    assert "# cifar-lab" in (project / "README.md").read_text()
+
+
+def test_project_is_baked_inside_nested_output_folders(tmp_path):
+    project = bake(tmp_path / "a" / "b")
+    assert project == tmp_path / "a" / "b" / "aml-cifar" and (project / "src" / "train.py").is_file()
