@@ -23,7 +23,7 @@ def test_demo_command_bakes_and_prints_the_tutorial_lines(tmp_path):
     result = subprocess.run([sys.executable, str(TEMPLATE / "dev.py"), "demo", "--current-python", "--output", str(tmp_path)],
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert len(re.findall(r"^epoch=[12], batch=\s*\d+00: loss \d\.\d\d$", result.stdout, re.M)) == 10
+    assert len(re.findall(r"^epoch=[12], batch=  [1-5]00: loss \d\.\d\d$", result.stdout, re.M)) == 10
     assert "Finished Training" in result.stdout
     assert re.search(r"^Trained 4000 images in \d+\.\d s: \d+ images/s$", result.stdout, re.M)
     assert (tmp_path / "aml-cifar" / "src" / "train.py").is_file()

@@ -31,6 +31,15 @@ def fail(problem, fix):
     raise SystemExit(f"error: {problem}\nfix: {fix}")
 
 
+def require_sdk():
+    """Stop with the fix when azureml-core, which every control script needs, is not installed."""
+    try:
+        import azureml.core  # noqa: F401
+    except ImportError:
+        fail("azureml-core (the Azure ML SDK v1) is not installed in this Python",
+             f"conda env create -f {ENV_FILE.relative_to(ROOT)}, then conda activate {ENV_NAME}")
+
+
 def find_config(start=ROOT):
     """Find the workspace config the way Workspace.from_config() does, from start upwards; None when there is none."""
     for relative in CONFIG_SEARCH:
@@ -143,3 +152,6 @@ def describe_submission(config, experiment):
     print(f"snapshot:     {len(files)} files, {total / 1024:.1f} KiB ({rule})")
     for path, size in files:
         print(f"    {size:>10,d}  {path}")
+
+
+require_sdk()

@@ -55,10 +55,7 @@ def download_cifar10(data_path, train=True):
 
 
 def write_synthetic_cifar10(root, n_train, n_test=None, seed=0):
-    """Write n_train training and n_test test images as root/cifar-10-batches-py, in the real pickle format.
-
-    Each class has its own colour and stripe pattern under noise, so a network can learn them.
-    """
+    """Write n_train training and n_test test images as root/cifar-10-batches-py, in the real pickle format."""
     n_test = max(10, n_train // 5) if n_test is None else n_test
     folder = Path(root) / BASE_FOLDER
     partial = Path(root) / (BASE_FOLDER + ".partial")
@@ -78,7 +75,7 @@ def write_synthetic_cifar10(root, n_train, n_test=None, seed=0):
 
 
 def synthetic_images(n, rng):
-    """Make n learnable 32x32 RGB images as CIFAR-10 stores them (uint8 rows of 3072: red, green, blue planes) and their labels."""
+    """Make n 32x32 images as CIFAR-10 stores them (uint8 rows of 3072) and their labels; each class has its own colour and stripes."""
     labels = rng.permutation(np.arange(n) % 10)
     palette = np.array([[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
                         [145, 30, 180], [70, 240, 240], [240, 50, 230], [128, 128, 0], [0, 0, 128]], dtype=np.float32)

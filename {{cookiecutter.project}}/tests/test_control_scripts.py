@@ -1,5 +1,7 @@
 """The control scripts: an offline dry run of the submission, and clear messages when a workspace cannot be reached."""
 import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -86,3 +88,13 @@ def test_create_workspace_names_the_missing_details(project_copy, offline):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "--subscription-id" in result.stderr.splitlines()[0] and "--region" in result.stderr.splitlines()[0]
     assert not network_log.exists()
+
+
+@pytest.mark.slow
+def test_control_scripts_without_azureml_core_say_how_to_install_it(project_copy):
+    code = ("import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, '.'); "
+            "sys.argv = ['04-run-pytorch.py', '--dry-run']; runpy.run_path('04-run-pytorch.py', run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=project_copy, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: azureml-core (the Azure ML SDK v1) is not installed")
+    assert "conda env create -f .azureml/pytorch-env.yml" in result.stderr

@@ -1,8 +1,11 @@
 """Training as the tutorial does it: falling loss, its printed lines, run.log, data loading, and bad input."""
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 import torchvision
@@ -11,7 +14,7 @@ import data
 import train
 from conftest import ROOT, SRC, run_script
 
-LOSS_LINE = re.compile(r"^epoch=(\d+), batch=\s*(\d+): loss (\d+\.\d\d)$", re.M)
+LOSS_LINE = re.compile(r"^epoch=(\d+), batch=([ \d]{4}\d): loss (\d+\.\d\d)$", re.M)  # as 'epoch=1, batch= 2000: loss 2.19'
 QUICK = ["--synthetic", "2000", "--log-interval", "100", "--seed", "0", "--num-workers", "0"]
 
 
@@ -41,13 +44,26 @@ def test_run_from_src_prints_the_same_tutorial_lines_as_from_the_project_root():
     assert from_root.returncode == 0, from_root.stderr
     assert from_src.returncode == 0, from_src.stderr
     lines = LOSS_LINE.findall(from_root.stdout)
-    assert len(lines) == 10 and lines[0][:2] == ("1", "100")
+    assert len(lines) == 10 and lines[0][:2] == ("1", "  100")
     assert lines == LOSS_LINE.findall(from_src.stdout)
     for result in (from_root, from_src):
         tail = result.stdout.strip().splitlines()[-2:]
         assert tail[0] == "Finished Training"
         assert re.fullmatch(r"Trained 4000 images in \d+\.\d s: \d+ images/s", tail[1])
     assert not (SRC / "data").exists()
+
+
+@pytest.mark.slow
+def test_src_alone_trains_as_it_will_on_azure(tmp_path):
+    snapshot = tmp_path / "wd"
+    shutil.copytree(SRC, snapshot, ignore=shutil.ignore_patterns("__pycache__", "data", "outputs"))
+    result = run_script("train.py", "--synthetic", "400", "--epochs", "1", "--log-interval", "50",
+                        "--num-workers", "0", cwd=snapshot)
+    assert result.returncode == 0, result.stderr
+    assert len(LOSS_LINE.findall(result.stdout)) == 2 and "Finished Training" in result.stdout
+    where = subprocess.run([sys.executable, "-c", "import runtime; print(runtime.default_data_path())"],
+                           cwd=snapshot, capture_output=True, text=True, check=True)
+    assert where.stdout.strip() == str(snapshot / "data")
 
 
 @pytest.mark.slow
@@ -102,6 +118,30 @@ def test_failed_download_names_the_problem_and_the_fix_and_leaves_nothing(tmp_pa
     assert message.startswith("error: could not download CIFAR-10 into")
     assert "--synthetic N" in message and "cifar-10-batches-py" in message
     assert not target.exists()
+
+
+def test_a_stalled_download_is_abandoned_in_time_and_its_partial_archive_removed(tmp_path, monkeypatch):
+    server = socket.create_server(("127.0.0.1", 0))
+    open_connections = []
+
+    def serve():  # every request: the headers and the first bytes of the archive, then silence
+        while True:
+            connection, _ = server.accept()
+            connection.recv(4096)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"\x1f\x8b" * 500)
+            open_connections.append(connection)
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/cifar-10-python.tar.gz"
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "url", url)
+    monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT_S", 1)
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="could not download CIFAR-10"):
+        data.load_cifar10(str(tmp_path / "data"))
+    assert time.monotonic() - started < 10
+    assert len(open_connections) == 2  # torchvision's redirect check, then the download itself
+    assert not (tmp_path / "data").exists()
+    server.close()
 
 
 @pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--batch-size", "-4"), ("--lr", "fast"),
