@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import json5
 import pytest
 import yaml
 
@@ -15,6 +16,8 @@ PROJECT_FILES = {
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/runtime.py", "src/train.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
     "tests/test_train.py",
+    ".vscode/launch.json", ".vscode/tasks.json", ".vscode/settings.json", ".vscode/extensions.json",
+    ".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".devcontainer/post-create.sh",
 }
 WORKSPACE = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "ml-rg",
              "workspace_name": "ml-ws", "region": "westeurope"}
@@ -44,8 +47,8 @@ def verify_python_compiles(project):
 def verify_data_files_parse(project):
     for path in project.rglob("*.yml"):
         assert yaml.safe_load(path.read_text(encoding="utf-8")), path
-    for path in project.rglob("*.json"):
-        json.loads(path.read_text(encoding="utf-8"))
+    for path in project.rglob("*.json"):  # VS Code and Dev Container files are JSONC
+        (json5.loads if path.parent.name in (".vscode", ".devcontainer") else json.loads)(path.read_text("utf-8"))
 
 
 def baked_constants(project):
@@ -65,6 +68,8 @@ def test_every_option_combination_bakes_a_complete_project(tmp_path, options):
     verify_data_files_parse(project)
     env = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
     assert f"python={options['python_version']}" in env["dependencies"]
+    container = json5.loads((project / ".devcontainer/devcontainer.json").read_text())
+    assert ("runArgs" in container, "hostRequirements" in container) == (options["devcontainer_gpu"],) * 2
 
 
 def test_default_answers_are_the_tutorials(tmp_path):

@@ -1,0 +1,151 @@
+"""The baked project's VS Code and Dev Container files: valid by the real schemas, every task runs, the container is the cloud env."""
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import json5
+import jsonschema
+import pytest
+
+from conftest import TEMPLATE, bake
+
+SCHEMAS = TEMPLATE.parent / "shared" / "schemas"
+needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"the shared schemas are not at {SCHEMAS}")
+AZURE_TASKS = {"Submit to Azure", "Run hello on Azure", "Create workspace", "Create compute cluster"}
+
+
+def load_jsonc(path):
+    return json5.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def schema(name):
+    return load_jsonc(SCHEMAS / name)
+
+
+def verify_valid(document, schema_document, validator=jsonschema.Draft7Validator):
+    errors = sorted(validator(schema_document).iter_errors(document), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def resolve(value, project):
+    """Replace the VS Code variables a task or launch configuration may use, as VS Code would for this project."""
+    variables = {"workspaceFolder": str(project), "workspaceFolderBasename": project.name,
+                 "command:python.interpreterPath": sys.executable, "pathSeparator": os.sep}
+    text = re.sub(r"\$\{([^}]+)\}", lambda m: variables.get(m[1], os.environ.get(m[1][4:], "")
+                                                            if m[1].startswith("env:") else m[0]), value)
+    assert "${" not in text, f"unresolved VS Code variable in {value!r}"
+    return text
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return bake(tmp_path_factory.mktemp("editor"), devcontainer_gpu=True)
+
+
+@needs_schemas
+def test_tasks_json_is_valid_by_vscodes_schema(project):
+    verify_valid(load_jsonc(project / ".vscode/tasks.json"), schema("vscode-tasks.schema.json"))
+
+
+def launch_schema():
+    """VS Code's launch.json schema with debugpy's attributes for the configurations (the Python extension adds them)."""
+    combined = schema("vscode-launch.schema.json")
+    combined["properties"]["configurations"]["items"] = schema("debugpy-launch.schema.json")
+    return combined
+
+
+@needs_schemas
+@pytest.mark.parametrize("where", ["project", "template"])
+def test_launch_json_is_valid_by_vscodes_and_debugpys_schemas(project, where):
+    folder = project if where == "project" else TEMPLATE
+    launch = load_jsonc(folder / ".vscode/launch.json")
+    assert launch["configurations"] and all(c["type"] == "debugpy" for c in launch["configurations"])
+    verify_valid(launch, launch_schema())
+
+
+@needs_schemas
+@pytest.mark.parametrize("where", ["project", "template"])
+def test_devcontainer_json_is_valid_by_the_dev_container_spec(project, where):
+    folder = project if where == "project" else TEMPLATE
+    verify_valid(load_jsonc(folder / ".devcontainer/devcontainer.json"), schema("devContainer.base.schema.json"),
+                 jsonschema.Draft201909Validator)
+
+
+@needs_schemas
+def test_template_tasks_json_is_valid_by_vscodes_schema():
+    verify_valid(load_jsonc(TEMPLATE / ".vscode/tasks.json"), schema("vscode-tasks.schema.json"))
+
+
+def test_every_launch_configuration_and_task_names_files_that_exist(project):
+    launch = load_jsonc(project / ".vscode/launch.json")
+    for configuration in launch["configurations"]:
+        if configuration["program"] != "${file}":
+            assert Path(resolve(configuration["program"], project)).is_file(), configuration["name"]
+        assert Path(resolve(configuration["cwd"], project)).is_dir(), configuration["name"]
+    for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]:
+        script = next((a for a in task["args"] if a.endswith(".py")), None)
+        assert script is None or (project / script).is_file(), task["label"]
+
+
+def test_devcontainer_is_built_from_the_cloud_runs_environment_file(project):
+    container = load_jsonc(project / ".devcontainer/devcontainer.json")
+    dockerfile = (project / ".devcontainer" / container["build"]["dockerfile"]).read_text()
+    context = (project / ".devcontainer" / container["build"]["context"]).resolve()
+    copied = re.findall(r"^COPY (\S+) ", dockerfile, re.M)
+    assert copied == [".azureml/pytorch-env.yml"] and (context / copied[0]).is_file()
+    assert "conda env create --file /tmp/conda/pytorch-env.yml" in dockerfile
+    assert "ENV_FILE = ROOT / \".azureml\" / \"pytorch-env.yml\"" in (project / "aml_project.py").read_text()
+    assert container["postCreateCommand"] == "bash .devcontainer/post-create.sh"
+    assert (project / ".devcontainer/post-create.sh").is_file()
+    assert container["remoteUser"] != "root"
+    assert any(m.endswith("target=/home/vscode/.azure,type=volume") for m in container["mounts"])
+    assert "ghcr.io/devcontainers/features/azure-cli:1" in container["features"]
+
+
+def run_task(task, project, timeout):
+    """Run a tasks.json task as VS Code would: its command and args with variables resolved, from its folder."""
+    command = [resolve(task["command"], project), *(resolve(a, project) for a in task.get("args", []))]
+    return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.slow
+def test_every_task_succeeds_offline_or_fails_fast_asking_for_azure(project):
+    tasks = {task["label"]: task for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]}
+    assert set(tasks) == AZURE_TASKS | {"Dry-run submission", "Train locally", "Run tests"}
+    for label, task in tasks.items():
+        started = time.monotonic()
+        result = run_task(task, project, timeout=600)
+        seconds = time.monotonic() - started
+        if label in AZURE_TASKS:
+            assert result.returncode == 1 and "Traceback" not in result.stderr, (label, result.stderr)
+            assert result.stderr.startswith("error: "), (label, result.stderr)
+            assert "01-create-workspace.py" in result.stderr or "--subscription-id" in result.stderr, label
+            assert seconds < 15, (label, seconds)
+        else:
+            assert result.returncode == 0, (label, result.stdout[-3000:], result.stderr[-3000:])
+
+
+@pytest.mark.slow
+def test_post_create_script_readies_a_fresh_environment_for_training_and_tests(tmp_path):
+    project = bake(tmp_path / "baked")
+    python = tmp_path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
+    setup = subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
+                           env={**os.environ, "PYTHON": str(python)}, timeout=1500, stdin=subprocess.DEVNULL)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    assert "Finished Training" in setup.stdout and "az login --use-device-code" in setup.stdout
+    tests = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
+                           capture_output=True, text=True, timeout=900)
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+
+
+def test_post_create_script_without_its_python_says_what_to_do(tmp_path):
+    project = bake(tmp_path)
+    result = subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
+                            env={**os.environ, "PYTHON": str(tmp_path / "missing" / "python")}, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no Python at") and "PYTHON=/path/to/python" in result.stderr

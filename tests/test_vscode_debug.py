@@ -1,0 +1,223 @@
+"""F5 for real: the baked launch.json runs under debugpy's own debug adapter, spoken to over DAP as VS Code does."""
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import json5
+import pytest
+
+from conftest import bake
+
+TIMEOUT = 120  # seconds for any one reply or event; every wait below is bounded by it
+VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+class DapClient:
+    """A small Debug Adapter Protocol client that drives `python -m debugpy.adapter` over stdin/stdout like VS Code."""
+
+    def __init__(self, command):
+        """Start the adapter and the threads that read its stdout (DAP messages) and stderr (its own log)."""
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+        self.seq = 0
+        self.inbox = queue.Queue()
+        self.responses = {}
+        self.events = []
+        self.taken = set()
+        self.stderr = []
+        threading.Thread(target=self._read_messages, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_messages(self):
+        """Put each Content-Length framed message from the adapter on the inbox; None when the stream ends."""
+        stream = self.process.stdout
+        try:
+            while True:
+                headers = {}
+                while True:
+                    line = stream.readline()
+                    if not line:
+                        return
+                    line = line.strip()
+                    if not line:
+                        break
+                    name, _, value = line.decode("ascii").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                self.inbox.put(json.loads(stream.read(int(headers["content-length"])).decode("utf-8")))
+        finally:
+            self.inbox.put(None)
+
+    def _read_stderr(self):
+        """Keep the adapter's stderr, for failure messages, so that its pipe never fills."""
+        for line in self.process.stderr:
+            self.stderr.append(line.decode("utf-8", "replace"))
+
+    def _write(self, message):
+        """Send one message with the Content-Length framing of DAP."""
+        self.seq += 1
+        message = {"seq": self.seq, **message}
+        body = json.dumps(message).encode("utf-8")
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.flush()
+        return self.seq
+
+    def send(self, command, **arguments):
+        """Send a request without waiting for its response; return its seq."""
+        return self._write({"type": "request", "command": command, "arguments": arguments})
+
+    def _pump(self, deadline, waiting_for):
+        """File the next message from the adapter (response, event, or reverse request answered at once)."""
+        try:
+            message = self.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no {waiting_for} within {TIMEOUT} s; {self.describe()}") from None
+        if message is None:
+            self.inbox.put(None)  # keep telling later waits that the adapter is gone
+            raise AssertionError(f"the adapter closed its output before {waiting_for}; {self.describe()}")
+        if message["type"] == "response":
+            self.responses[message["request_seq"]] = message
+        elif message["type"] == "event":
+            self.events.append(message)
+        elif message["type"] == "request":  # a reverse request, e.g. runInTerminal: this client has no terminal
+            self._write({"type": "response", "request_seq": message["seq"], "command": message["command"],
+                         "success": False, "message": "not supported by this test client"})
+
+    def response(self, seq, timeout=TIMEOUT):
+        """Wait for the response to request seq and return it, failing the test if the adapter refused it."""
+        deadline = time.monotonic() + timeout
+        while seq not in self.responses:
+            self._pump(deadline, f"response to request {seq}")
+        response = self.responses[seq]
+        assert response["success"], f"{response['command']} failed: {response.get('message')}; {self.describe()}"
+        return response
+
+    def request(self, command, timeout=TIMEOUT, **arguments):
+        """Send a request and return its successful response."""
+        return self.response(self.send(command, **arguments), timeout)
+
+    def event(self, *names, timeout=TIMEOUT):
+        """Wait for the next event (not returned before) with one of these names and return it."""
+        deadline = time.monotonic() + timeout
+        index = 0
+        while True:
+            for index in range(index, len(self.events)):
+                if index not in self.taken and self.events[index]["event"] in names:
+                    self.taken.add(index)
+                    return self.events[index]
+            index = len(self.events)
+            self._pump(deadline, f"{' or '.join(names)} event")
+
+    def output(self, category):
+        """All the text of the output events of one category received so far."""
+        return "".join(e["body"].get("output", "") for e in self.events
+                       if e["event"] == "output" and e["body"].get("category") == category)
+
+    def describe(self):
+        """The events so far (less output) and the ends of the outputs, for failure messages."""
+        names = [e["event"] for e in self.events if e["event"] not in ("output", "debugpySockets")]
+        return (f"events: {names}; stdout: {self.output('stdout')[-1500:]!r}; "
+                f"stderr: {self.output('stderr')[-1500:]!r}; adapter stderr: {''.join(self.stderr)[-1500:]!r}")
+
+    def close(self):
+        """Stop the debuggee as VS Code's stop button does, then kill the adapter."""
+        try:
+            if self.process.poll() is None:
+                self.request("disconnect", timeout=10, terminateDebuggee=True)
+        except (AssertionError, OSError):
+            pass
+        finally:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+def resolve_variables(value, variables):
+    """Replace VS Code's ${name} and ${env:NAME} in every string of a launch configuration, as VS Code does."""
+    if isinstance(value, dict):
+        return {key: resolve_variables(item, variables) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_variables(item, variables) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match):
+        name = match.group(1)
+        if name.startswith("env:"):
+            return os.environ.get(name[4:], "")  # VS Code: an unset variable becomes the empty string
+        return variables.get(name, match.group(0))  # unknown: left as is, and the test fails on it below
+
+    return VARIABLE.sub(substitute, value)
+
+
+def line_of(path, marker):
+    """The 1-based number of the one line of path that contains marker."""
+    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker in line]
+    assert len(lines) == 1, f"{marker!r} should be on exactly one line of {path}, found on lines {lines}"
+    return lines[0]
+
+
+def same_file(a, b):
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, source, marker, printed", [
+    pytest.param("Train locally (debug)", "src/train.py", "run.log('loss', loss)", "Finished Training",
+                 id="train-locally"),
+    pytest.param("Debug submission (dry run)", "04-run-pytorch.py",
+                 "aml_project.describe_submission(config, aml_project.EXPERIMENT)", "Dry run: nothing is submitted.",
+                 id="dry-run-submission"),
+])
+def test_f5_configuration_stops_at_the_breakpoint_and_exits_cleanly(tmp_path, name, source, marker, printed):
+    project = bake(tmp_path)
+    configurations = json5.loads((project / ".vscode" / "launch.json").read_text(encoding="utf-8"))["configurations"]
+    [configuration] = [c for c in configurations if c["name"] == name]
+    breakpoint_file = project / source
+    line = line_of(breakpoint_file, marker)
+
+    variables = {"workspaceFolder": str(project), "workspaceFolderBasename": project.name,
+                 "file": str(breakpoint_file), "fileBasename": breakpoint_file.name,
+                 "fileBasenameNoExtension": breakpoint_file.stem, "fileDirname": str(breakpoint_file.parent),
+                 "fileExtname": breakpoint_file.suffix, "relativeFile": source, "cwd": str(project),
+                 "pathSeparator": os.sep, "/": os.sep, "userHome": str(Path.home())}
+    resolved = resolve_variables(configuration, variables)
+    left = VARIABLE.findall(json.dumps(resolved))
+    assert not left, f"unresolved VS Code variables in {name!r}: {left}"
+    # The Python extension adds the interpreter; there is no terminal here, so the debuggee's output comes back as
+    # DAP output events (VS Code's Debug Console) instead of the configuration's "integratedTerminal".
+    resolved.update(python=[sys.executable], console="internalConsole")
+
+    client = DapClient([sys.executable, "-m", "debugpy.adapter"])
+    try:
+        client.request("initialize", adapterID="debugpy", clientID="vscode", clientName="Visual Studio Code",
+                       linesStartAt1=True, columnsStartAt1=True, pathFormat="path",
+                       supportsRunInTerminalRequest=False, supportsVariableType=True)
+        launch = client.send("launch", **resolved)  # debugpy answers launch only after configurationDone
+        client.event("initialized")
+        breakpoints = client.request("setBreakpoints", source={"path": str(breakpoint_file)},
+                                     breakpoints=[{"line": line}])["body"]["breakpoints"]
+        assert [b["line"] for b in breakpoints] == [line], breakpoints
+        client.request("configurationDone")
+        client.response(launch)
+
+        stopped = client.event("stopped", "exited", "terminated")
+        assert stopped["event"] == "stopped", f"ran to the end without stopping at {source}:{line}; {client.describe()}"
+        assert stopped["body"]["reason"] == "breakpoint", stopped
+        frames = client.request("stackTrace", threadId=stopped["body"]["threadId"])["body"]["stackFrames"]
+        top = frames[0]
+        assert same_file(top["source"]["path"], breakpoint_file) and top["line"] == line, top
+
+        # The user removes the breakpoint and presses F5 again, so that a loop does not stop there each time round.
+        client.request("setBreakpoints", source={"path": str(breakpoint_file)}, breakpoints=[])
+        client.request("continue", threadId=stopped["body"]["threadId"])
+        exited = client.event("exited")
+        assert exited["body"]["exitCode"] == 0, client.describe()
+        client.event("terminated")
+        assert printed in client.output("stdout"), client.describe()
+    finally:
+        client.close()
