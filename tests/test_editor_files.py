@@ -105,6 +105,16 @@ def test_devcontainer_is_built_from_the_cloud_runs_environment_file(project):
     assert "ghcr.io/devcontainers/features/azure-cli:1" in container["features"]
 
 
+def test_dockerfile_passes_hadolint(project, tmp_path):
+    hadolint = Path(sys.executable).with_name("hadolint")
+    clean = subprocess.run([str(hadolint), str(project / ".devcontainer/Dockerfile")], capture_output=True, text=True,
+                           timeout=60)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM ubuntu\nRUN apt-get install curl\n")  # the linter does flag what it should
+    assert subprocess.run([str(hadolint), str(bad)], capture_output=True, timeout=60).returncode != 0
+
+
 def run_task(task, project, timeout):
     """Run a tasks.json task as VS Code would: its command and args with variables resolved, from its folder."""
     command = [resolve(task["command"], project), *(resolve(a, project) for a in task.get("args", []))]
