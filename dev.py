@@ -1,6 +1,7 @@
 """Contributor commands: `python dev.py demo` bakes a project and trains it offline; `python dev.py test` runs all tests."""
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -44,7 +45,8 @@ def demo(output_dir=DEMO_DIR):
     from cookiecutter.main import cookiecutter
 
     output_dir = Path(output_dir)
-    shutil.rmtree(output_dir / "aml-cifar", ignore_errors=True)
+    default_project = json.loads((ROOT / "cookiecutter.json").read_text())["project"]
+    shutil.rmtree(output_dir / default_project, ignore_errors=True)  # a fresh demo each time
     output_dir.mkdir(parents=True, exist_ok=True)
     project = Path(cookiecutter(str(ROOT), no_input=True, output_dir=str(output_dir)))
     print(f"\nBaked {project}; training it offline: python src/train.py {' '.join(DEMO_TRAINING)}\n", flush=True)

@@ -2,6 +2,7 @@
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,34 @@ def bake_cli(output_dir, *args, stdin=None):
     prompts = [] if stdin is not None or "--replay-file" in args else ["--no-input"]
     command = [sys.executable, "-m", "cookiecutter", *prompts, "-o", str(output_dir), str(TEMPLATE), *args]
     return subprocess.run(command, capture_output=True, text=True, input=stdin or "", timeout=120)
+
+
+def vscode_variables(project, file=None):
+    """The values VS Code gives its ${...} variables for a project folder (and an open file, for ${file} and kin)."""
+    variables = {"workspaceFolder": str(project), "workspaceFolderBasename": project.name, "cwd": str(project),
+                 "pathSeparator": os.sep, "/": os.sep, "userHome": str(Path.home()),
+                 "command:python.interpreterPath": sys.executable}  # the interpreter selected for the project
+    if file is not None:
+        variables.update(file=str(file), fileBasename=file.name, fileBasenameNoExtension=file.stem,
+                         fileDirname=str(file.parent), fileExtname=file.suffix,
+                         relativeFile=file.relative_to(project).as_posix())
+    return variables
+
+
+def resolve_vscode(value, variables):
+    """Replace VS Code's ${name} and ${env:NAME} in every string of a task or launch configuration; none may be left."""
+    if isinstance(value, dict):
+        return {key: resolve_vscode(item, variables) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_vscode(item, variables) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match):
+        name = match.group(1)
+        if name.startswith("env:"):
+            return os.environ.get(name[4:], "")  # VS Code: an unset variable becomes the empty string
+        assert name in variables, f"unresolved VS Code variable ${{{name}}} in {value!r}"
+        return variables[name]
+
+    return re.sub(r"\$\{([^}]*)\}", substitute, value)

@@ -10,7 +10,7 @@ import json5
 import jsonschema
 import pytest
 
-from conftest import TEMPLATE, bake
+from conftest import TEMPLATE, bake, resolve_vscode, vscode_variables
 
 SCHEMAS = TEMPLATE.parent / "shared" / "schemas"
 needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"the shared schemas are not at {SCHEMAS}")
@@ -28,16 +28,6 @@ def schema(name):
 def verify_valid(document, schema_document, validator=jsonschema.Draft7Validator):
     errors = sorted(validator(schema_document).iter_errors(document), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
-
-
-def resolve(value, project):
-    """Replace the VS Code variables a task or launch configuration may use, as VS Code would for this project."""
-    variables = {"workspaceFolder": str(project), "workspaceFolderBasename": project.name,
-                 "command:python.interpreterPath": sys.executable, "pathSeparator": os.sep}
-    text = re.sub(r"\$\{([^}]+)\}", lambda m: variables.get(m[1], os.environ.get(m[1][4:], "")
-                                                            if m[1].startswith("env:") else m[0]), value)
-    assert "${" not in text, f"unresolved VS Code variable in {value!r}"
-    return text
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +73,8 @@ def test_every_launch_configuration_and_task_names_files_that_exist(project):
     launch = load_jsonc(project / ".vscode/launch.json")
     for configuration in launch["configurations"]:
         if configuration["program"] != "${file}":
-            assert Path(resolve(configuration["program"], project)).is_file(), configuration["name"]
-        assert Path(resolve(configuration["cwd"], project)).is_dir(), configuration["name"]
+            assert Path(resolve_vscode(configuration["program"], vscode_variables(project))).is_file(), configuration["name"]
+        assert Path(resolve_vscode(configuration["cwd"], vscode_variables(project))).is_dir(), configuration["name"]
     for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]:
         script = next((a for a in task["args"] if a.endswith(".py")), None)
         assert script is None or (project / script).is_file(), task["label"]
@@ -117,7 +107,8 @@ def test_dockerfile_passes_hadolint(project, tmp_path):
 
 def run_task(task, project, timeout):
     """Run a tasks.json task as VS Code would: its command and args with variables resolved, from its folder."""
-    command = [resolve(task["command"], project), *(resolve(a, project) for a in task.get("args", []))]
+    task = resolve_vscode(task, vscode_variables(project))
+    command = [task["command"], *task.get("args", [])]
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
 

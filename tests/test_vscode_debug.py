@@ -2,20 +2,17 @@
 import json
 import os
 import queue
-import re
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import json5
 import pytest
 
-from conftest import bake
+from conftest import bake, resolve_vscode, vscode_variables
 
 TIMEOUT = 120  # seconds for any one reply or event; every wait below is bounded by it
-VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
 class DapClient:
@@ -136,24 +133,6 @@ class DapClient:
             self.process.wait(timeout=30)
 
 
-def resolve_variables(value, variables):
-    """Replace VS Code's ${name} and ${env:NAME} in every string of a launch configuration, as VS Code does."""
-    if isinstance(value, dict):
-        return {key: resolve_variables(item, variables) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve_variables(item, variables) for item in value]
-    if not isinstance(value, str):
-        return value
-
-    def substitute(match):
-        name = match.group(1)
-        if name.startswith("env:"):
-            return os.environ.get(name[4:], "")  # VS Code: an unset variable becomes the empty string
-        return variables.get(name, match.group(0))  # unknown: left as is, and the test fails on it below
-
-    return VARIABLE.sub(substitute, value)
-
-
 def line_of(path, marker):
     """The 1-based number of the one line of path that contains marker."""
     lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker in line]
@@ -180,14 +159,7 @@ def test_f5_configuration_stops_at_the_breakpoint_and_exits_cleanly(tmp_path, na
     breakpoint_file = project / source
     line = line_of(breakpoint_file, marker)
 
-    variables = {"workspaceFolder": str(project), "workspaceFolderBasename": project.name,
-                 "file": str(breakpoint_file), "fileBasename": breakpoint_file.name,
-                 "fileBasenameNoExtension": breakpoint_file.stem, "fileDirname": str(breakpoint_file.parent),
-                 "fileExtname": breakpoint_file.suffix, "relativeFile": source, "cwd": str(project),
-                 "pathSeparator": os.sep, "/": os.sep, "userHome": str(Path.home())}
-    resolved = resolve_variables(configuration, variables)
-    left = VARIABLE.findall(json.dumps(resolved))
-    assert not left, f"unresolved VS Code variables in {name!r}: {left}"
+    resolved = resolve_vscode(configuration, vscode_variables(project, file=breakpoint_file))
     # The Python extension adds the interpreter; there is no terminal here, so the debuggee's output comes back as
     # DAP output events (VS Code's Debug Console) instead of the configuration's "integratedTerminal".
     resolved.update(python=[sys.executable], console="internalConsole")

@@ -61,8 +61,9 @@ def read_config(start=ROOT):
         config = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:
         fail(f"{path} is not valid JSON ({err})", "download config.json again from Azure ML Studio")
-    missing = [key for key in CONFIG_KEYS if not (isinstance(config, dict) and config.get(key))]
-    if missing and not (isinstance(config, dict) and config.get("Scope")):
+    config = config if isinstance(config, dict) else {}
+    missing = [key for key in CONFIG_KEYS if not config.get(key)]
+    if missing and not config.get("Scope"):
         fail(f"{path} lacks {', '.join(missing)}", "download config.json again from Azure ML Studio")
     return path, config
 
@@ -106,17 +107,17 @@ def load_workspace(timeout=TIMEOUT_S):
                    "log in with 'az login --use-device-code' and check the names in " + str(path))
 
 
-def snapshot_files(source_dir=SOURCE_DIR):
-    """List (relative path, size) of each file Azure ML would upload from source_dir, using the SDK's own ignore rules."""
+def snapshot(source_dir=SOURCE_DIR):
+    """The files Azure ML would upload from source_dir, as (relative path, size), and the ignore file it applies."""
     from azureml._project.ignore_file import get_project_ignore_file
 
-    excluded = get_project_ignore_file(str(source_dir)).is_file_excluded
+    ignore = get_project_ignore_file(str(source_dir))
     files = []
 
     def walk(folder):
         for name in sorted(os.listdir(folder)):
             path = os.path.normpath(os.path.join(folder, name))
-            if excluded(path):
+            if ignore.is_file_excluded(path):
                 continue
             if os.path.isfile(path):
                 files.append((os.path.relpath(path, source_dir), os.path.getsize(path)))
@@ -124,22 +125,13 @@ def snapshot_files(source_dir=SOURCE_DIR):
                 walk(path)
 
     walk(str(source_dir))
-    return files
-
-
-def ignore_file_in_use(source_dir=SOURCE_DIR):
-    """Name the ignore file the SDK applies to source_dir (.amlignore beats .gitignore), or None."""
-    from azureml._project.ignore_file import get_project_ignore_file
-
-    ignore = get_project_ignore_file(str(source_dir))
-    return Path(ignore.get_path()) if ignore.exists() else None
+    return files, (Path(ignore.get_path()) if ignore.exists() else None)
 
 
 def describe_submission(config, experiment):
     """Print what a ScriptRunConfig would submit: script, arguments, compute, environment and snapshot."""
     env = config.run_config.environment
-    files = snapshot_files(Path(config.source_directory))
-    ignore = ignore_file_in_use(Path(config.source_directory))
+    files, ignore = snapshot(Path(config.source_directory))
     print(f"experiment:   {experiment}")
     print(f"script:       {config.script}  (in {config.source_directory})")
     print(f"arguments:    {' '.join(map(str, config.arguments)) or '(none)'}")

@@ -31,10 +31,11 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
 def test_snapshot_follows_amlignore_over_gitignore(project_copy):
     src = project_copy / "src"
     (src / ".gitignore").write_text("model.py\n")
-    assert "model.py" in [path for path, _ in aml_project.snapshot_files(src)]
+    files, ignore = aml_project.snapshot(src)
+    assert "model.py" in [path for path, _ in files] and ignore.name == ".amlignore"
     (src / ".amlignore").unlink()
-    assert "model.py" not in [path for path, _ in aml_project.snapshot_files(src)]
-    assert aml_project.ignore_file_in_use(src).name == ".gitignore"
+    files, ignore = aml_project.snapshot(src)
+    assert "model.py" not in [path for path, _ in files] and ignore.name == ".gitignore"
 
 
 @pytest.mark.slow
