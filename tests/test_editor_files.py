@@ -150,3 +150,38 @@ def test_post_create_script_without_its_python_says_what_to_do(tmp_path):
                             env={**os.environ, "PYTHON": str(tmp_path / "missing" / "python")}, timeout=60)
     assert result.returncode == 1
     assert result.stderr.startswith("error: no Python at") and "PYTHON=/path/to/python" in result.stderr
+
+
+def problems(output, matcher):
+    """Apply a tasks.json problem matcher to a task's output as VS Code does: (file, line, message) per match."""
+    first, second = matcher["pattern"]
+    start, follow = re.compile(first["regexp"]), re.compile(second["regexp"])
+    lines = output.splitlines()
+    found = []
+    for line, next_line in zip(lines, lines[1:]):
+        head, tail = start.match(line), follow.match(next_line)
+        if head and tail:
+            found.append((head[first["file"]], int(head[first["line"]]), tail[second["message"]]))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label, broken_file, breakage", [
+    ("Train locally", "src/model.py", ("        x = self.pool(F.relu(self.conv1(x)))",
+                                       "        raise ValueError('broken on purpose')")),
+    ("Run tests", "tests/test_model.py", ("    assert Net()(torch.zeros(4, 3, 32, 32)).shape == (4, 10)",
+                                          "    assert Net()(torch.zeros(4, 3, 32, 32)).shape == (4, 11)")),
+])
+def test_problem_matcher_points_at_the_failing_line_of_the_project(tmp_path, label, broken_file, breakage):
+    project = bake(tmp_path)
+    path = project / broken_file
+    text = path.read_text()
+    assert breakage[0] in text
+    path.write_text(text.replace(breakage[0], breakage[1], 1))
+    line = text.splitlines().index(breakage[0]) + 1
+    [task] = [t for t in load_jsonc(project / ".vscode/tasks.json")["tasks"] if t["label"] == label]
+    result = run_task(task, project, timeout=600)
+    assert result.returncode != 0
+    found = problems(result.stdout + result.stderr, task["problemMatcher"])
+    assert (str(path), line, breakage[1].strip()) in found, found
+    assert all(Path(file).is_relative_to(project) for file, _, _ in found), found  # no library frames
