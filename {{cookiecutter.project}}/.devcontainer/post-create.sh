@@ -21,5 +21,5 @@ PY
 )
 "$PYTHON" -m pip install --disable-pip-version-check -q "${requirements[@]}" pytest pyyaml
 
-"$PYTHON" src/train.py --synthetic 400 --epochs 1 --log-interval 50 --num-workers 0
+"$PYTHON" src/train.py --synthetic 400 --epochs 1 --log-interval 50
 echo "Ready. Log in to Azure with: az login --use-device-code"

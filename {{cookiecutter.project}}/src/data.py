@@ -1,4 +1,4 @@
-"""CIFAR-10 for training: torchvision's download into data/, or synthetic images written in the same format."""
+"""CIFAR-10 for training: torchvision's download into data/ or synthetic images in the same format, batched on the device."""
 import os
 import pickle
 import shutil
@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
 import torchvision
 import torchvision.transforms as transforms
 
@@ -23,13 +24,34 @@ class SyntheticCIFAR10(torchvision.datasets.CIFAR10):
     meta = {**torchvision.datasets.CIFAR10.meta, "md5": None}
 
 
-def load_cifar10(data_path, train=True, synthetic=0):
-    """Return CIFAR-10 (train or test split) as the tutorial loads it, or `synthetic` made-up images in the same format."""
+def load_cifar10(data_path, synthetic=0):
+    """Return CIFAR-10's (train, test) splits as the tutorial loads them, or `synthetic` made-up images in the same format."""
     if synthetic:
         with tempfile.TemporaryDirectory(prefix="synthetic-cifar10-") as root:
             write_synthetic_cifar10(root, n_train=synthetic)
-            return SyntheticCIFAR10(root=root, train=train, transform=transforms.ToTensor())
-    return download_cifar10(data_path, train=train)
+            return tuple(SyntheticCIFAR10(root=root, train=train, transform=transforms.ToTensor())
+                         for train in (True, False))
+    return tuple(download_cifar10(data_path, train=train) for train in (True, False))
+
+
+class ResidentLoader:
+    """DataLoader(dataset, batch_size, shuffle) for CIFAR-10 held as one uint8 tensor on the training device."""
+
+    def __init__(self, dataset, batch_size, device="cpu", shuffle=True):
+        self.images = torch.from_numpy(dataset.data).to(device).permute(0, 3, 1, 2).contiguous()  # N, 3, 32, 32
+        self.labels = torch.as_tensor(dataset.targets, device=device)
+        self.batch_size, self.shuffle = batch_size, shuffle
+
+    def __len__(self):
+        return -(-len(self.labels) // self.batch_size)
+
+    def __iter__(self):
+        """Each epoch: a fresh random order, batches scaled to [0, 1] exactly as ToTensor() does."""
+        n = len(self.labels)
+        order = torch.randperm(n, device=self.labels.device) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            index = order[start:start + self.batch_size] if self.shuffle else slice(start, start + self.batch_size)
+            yield self.images[index].float().div_(255), self.labels[index]
 
 
 def download_cifar10(data_path, train=True):

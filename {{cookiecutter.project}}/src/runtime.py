@@ -1,6 +1,11 @@
-"""Where a training run executes: its data folder locally and on Azure ML, flag types, and a stand-in Run."""
+"""Where a training run executes: device, data and outputs folders locally and on Azure ML, flag types, a stand-in Run."""
 import argparse
+import json
+import sys
+import time
 from pathlib import Path
+
+import torch
 
 SRC_DIR = Path(__file__).resolve().parent
 
@@ -16,6 +21,61 @@ def run_root():
 def default_data_path():
     """Where CIFAR-10 goes when --data-path is not given: data/ beside src/, never inside the uploaded snapshot."""
     return str(run_root() / "data")
+
+
+def default_output_dir():
+    """Where the model, metrics and plot go: outputs/ beside src/ locally, ./outputs on Azure ML (uploaded with the run)."""
+    return str(run_root() / "outputs")
+
+
+def pick_device(name):
+    """The torch device for --device: auto takes CUDA, then Apple's MPS, then the CPU; an absent one stops with the fix."""
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
+    if name == "auto":
+        name = next(device for device in ("cuda", "mps", "cpu") if available[device])
+    if not available[name]:
+        raise SystemExit(f"error: --device {name} was asked for, but this machine has no {name.upper()} device "
+                         "that PyTorch can use. Fix: use --device auto (or cpu), or run where one is.")
+    return torch.device(name)
+
+
+def seconds_since(start, device):
+    """Seconds from perf_counter() value `start` until the device has finished all the work queued on it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def progress(iterable, **options):
+    """A tqdm progress bar over iterable when stdout is a terminal; the plain iterable in logs and pipes."""
+    if not sys.stdout.isatty():
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, leave=False, dynamic_ncols=True, **options)
+
+
+def save_outputs(output_dir, net, metrics):
+    """Save the model's state_dict (model.pt), the metrics (metrics.json) and a plot of loss and accuracy (loss.png)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen needed, locally or on Azure ML
+    import matplotlib.pyplot as plt
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    torch.save(net.state_dict(), output_dir / "model.pt")
+    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    figure, axes = plt.subplots(figsize=(7, 4))
+    steps = [metrics["log_interval"] * (i + 1) for i in range(len(metrics["losses"]))]
+    axes.plot(steps, metrics["losses"], marker="o" if len(steps) < 50 else None, label="training loss")
+    axes.set_xlabel("mini-batches")
+    axes.set_ylabel("loss")
+    axes.set_title(f"test accuracy {100 * metrics['accuracy']:.1f}%")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(output_dir / "loss.png", dpi=100)
+    plt.close(figure)
 
 
 def positive_int(text):

@@ -6,9 +6,10 @@ import time
 import torch
 import torch.optim as optim
 
-from data import load_cifar10
+from data import ResidentLoader, load_cifar10
 from model import Net
-from runtime import default_data_path, non_negative_int, positive_float, positive_int, unit_float
+from runtime import (default_data_path, default_output_dir, non_negative_int, pick_device, positive_float,
+                     positive_int, progress, save_outputs, seconds_since, unit_float)
 
 try:
     from azureml.core import Run
@@ -29,43 +30,46 @@ def parse_args(argv=None):
                         help="folder for CIFAR-10 (default: data/ in the project root; ./data on Azure ML)")
     parser.add_argument("--synthetic", type=non_negative_int, default=0, metavar="N",
                         help="train on N made-up images in CIFAR-10's format instead (no download)")
-    parser.add_argument("--num-workers", type=non_negative_int, default=2, help="data loader processes (default: 2)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                        help="where to train: auto takes CUDA, then MPS, then the CPU (default: auto)")
+    parser.add_argument("--threads", type=non_negative_int, default=0,
+                        help="CPU threads for PyTorch; 0 keeps its choice, one per core (default: 0)")
+    parser.add_argument("--output-dir", default=None,
+                        help="where model.pt, metrics.json and loss.png go (default: outputs/ in the project root)")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
     args = parser.parse_args(argv)
-    if args.data_path is None:
-        args.data_path = default_data_path()
+    args.data_path = args.data_path or default_data_path()
+    args.output_dir = args.output_dir or default_output_dir()
     return args
 
 
 def train(args):
-    """Train Net as the tutorial does and return the metrics of the run."""
+    """Train Net as the tutorial does, then test it and save it; return the metrics of the run."""
     # get run from the current context
     run = Run.get_context()
+    device = pick_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.seed is not None:
         torch.manual_seed(args.seed)
 
-    # download CIFAR 10 data (or make --synthetic images in the same format)
-    trainset = load_cifar10(args.data_path, train=True, synthetic=args.synthetic)
-    trainloader = torch.utils.data.DataLoader(
-        trainset,
-        batch_size=args.batch_size,
-        shuffle=True,
-        num_workers=args.num_workers
-    )
+    # download CIFAR 10 data (or make --synthetic images in the same format), held on the device
+    trainset, testset = load_cifar10(args.data_path, synthetic=args.synthetic)
+    trainloader = ResidentLoader(trainset, batch_size=args.batch_size, device=device, shuffle=True)
 
     # define convolutional network
-    net = Net()
+    net = Net().to(device)
 
     # set up pytorch loss /  optimizer
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
 
     # train the network
-    losses, images, start = [], 0, time.perf_counter()
+    losses, start = [], time.perf_counter()
     for epoch in range(args.epochs):
 
-        running_loss = 0.0
-        for i, data in enumerate(trainloader, 0):
+        running_loss = torch.zeros((), device=device)  # summed on the device: no wait for it each step
+        for i, data in enumerate(progress(trainloader, desc=f"epoch {epoch + 1}"), 0):
             # unpack the data
             inputs, labels = data
 
@@ -79,21 +83,39 @@ def train(args):
             optimizer.step()
 
             # print statistics
-            images += len(labels)
-            running_loss += loss.item()
+            running_loss += loss.detach()
             if i % args.log_interval == args.log_interval - 1:
-                loss = running_loss / args.log_interval
+                loss = running_loss.item() / args.log_interval
                 # log loss metric to AML
                 run.log('loss', loss)
                 print(f'epoch={epoch + 1}, batch={i + 1:5}: loss {loss:.2f}')
                 losses.append(loss)
-                running_loss = 0.0
+                running_loss.zero_()
 
     print('Finished Training')
-    seconds = time.perf_counter() - start
-    print(f'Trained {images} images in {seconds:.1f} s: {images / seconds:.0f} images/s')
-    return {"loss": losses[-1] if losses else None, "losses": losses, "images": images,
-            "seconds": seconds, "images_per_sec": images / seconds}
+    seconds = seconds_since(start, device)
+    images = args.epochs * len(trainset)
+    print(f'Trained {images} images in {seconds:.1f} s: {images / seconds:.0f} images/s on {device}')
+
+    # test the network on the images it has not seen
+    accuracy = evaluate(net, ResidentLoader(testset, batch_size=1000, device=device, shuffle=False))
+    run.log('accuracy', accuracy)
+    print(f'Accuracy on the {len(testset)} test images: {100 * accuracy:.1f}%')
+
+    metrics = {"loss": losses[-1] if losses else None, "losses": losses, "log_interval": args.log_interval,
+               "accuracy": accuracy, "images": images, "test_images": len(testset), "seconds": seconds,
+               "images_per_sec": images / seconds, "device": str(device)}
+    save_outputs(args.output_dir, net, metrics)
+    return metrics
+
+
+def evaluate(net, testloader):
+    """The fraction of test images that net classifies correctly."""
+    correct = 0
+    with torch.no_grad():
+        for images, labels in testloader:
+            correct += (net(images).argmax(dim=1) == labels).sum()
+    return correct.item() / len(testloader.labels)
 
 
 def main(argv=None):

@@ -11,7 +11,8 @@ from conftest import ROOT, SRC
 
 ENV = yaml.safe_load((ROOT / ".azureml" / "pytorch-env.yml").read_text())
 PIP = [Requirement(line) for line in next(d["pip"] for d in ENV["dependencies"] if isinstance(d, dict))]
-DISTRIBUTION = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "azureml": "azureml-core"}
+DISTRIBUTION = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "matplotlib": "matplotlib",
+                "tqdm": "tqdm", "azureml": "azureml-core"}
 
 
 def test_environment_uses_conda_forge_and_pip_only():

@@ -1,4 +1,6 @@
 """Training as the tutorial does it: falling loss, its printed lines, run.log, data loading, and bad input."""
+import io
+import json
 import re
 import shutil
 import socket
@@ -8,18 +10,22 @@ import threading
 import time
 
 import pytest
+import torch
 import torchvision
 
 import data
+import runtime
 import train
+from model import Net
 from conftest import ROOT, SRC, run_script
 
 LOSS_LINE = re.compile(r"^epoch=(\d+), batch=([ \d]{4}\d): loss (\d+\.\d\d)$", re.M)  # as 'epoch=1, batch= 2000: loss 2.19'
-QUICK = ["--synthetic", "2000", "--log-interval", "100", "--seed", "0", "--num-workers", "0"]
+QUICK = ["--synthetic", "2000", "--log-interval", "100", "--seed", "0"]
+SUMMARY = r"Trained 4000 images in \d+\.\d s: \d+ images/s on cpu"
 
 
-def test_synthetic_training_lowers_the_loss(capsys):
-    metrics = train.train(train.parse_args(QUICK))
+def test_synthetic_training_lowers_the_loss(capsys, tmp_path):
+    metrics = train.train(train.parse_args(QUICK + ["--output-dir", str(tmp_path)]))
     assert len(metrics["losses"]) == 10  # 500 mini-batches of 4 per epoch, 2 epochs, one line per 100
     assert metrics["losses"][0] > 2.0  # chance level for 10 classes is ln(10) = 2.30
     assert metrics["losses"][-1] < metrics["losses"][0] - 1.0
@@ -28,13 +34,16 @@ def test_synthetic_training_lowers_the_loss(capsys):
     assert [f"{loss:.2f}" for loss in metrics["losses"]] == [m[2] for m in LOSS_LINE.findall(out)]
 
 
-def test_run_log_reaches_the_azureml_offline_run(capsys):
+def test_run_log_reaches_the_azureml_offline_run(capsys, tmp_path):
     from azureml.core.run import _OfflineRun
 
     assert isinstance(train.Run.get_context(), _OfflineRun)
-    metrics = train.train(train.parse_args(QUICK + ["--epochs", "1"]))
-    logged = re.findall(r"^Attempted to log scalar metric loss:\n(\S+)$", capsys.readouterr().out, re.M)
+    metrics = train.train(train.parse_args(QUICK + ["--epochs", "1", "--output-dir", str(tmp_path)]))
+    out = capsys.readouterr().out
+    logged = re.findall(r"^Attempted to log scalar metric loss:\n(\S+)$", out, re.M)
     assert [float(value) for value in logged] == pytest.approx(metrics["losses"])
+    accuracy = re.findall(r"^Attempted to log scalar metric accuracy:\n(\S+)$", out, re.M)
+    assert [float(value) for value in accuracy] == pytest.approx([metrics["accuracy"]])
 
 
 @pytest.mark.slow
@@ -47,28 +56,28 @@ def test_run_from_src_prints_the_same_tutorial_lines_as_from_the_project_root():
     assert len(lines) == 10 and lines[0][:2] == ("1", "  100")
     assert lines == LOSS_LINE.findall(from_src.stdout)
     for result in (from_root, from_src):
-        tail = result.stdout.strip().splitlines()[-2:]
+        tail = result.stdout.strip().splitlines()[-5:-3]  # then the accuracy, logged and printed
         assert tail[0] == "Finished Training"
-        assert re.fullmatch(r"Trained 4000 images in \d+\.\d s: \d+ images/s", tail[1])
-    assert not (SRC / "data").exists()
+        assert re.fullmatch(SUMMARY, tail[1])
+    assert not (SRC / "data").exists() and not (SRC / "outputs").exists()
 
 
 @pytest.mark.slow
 def test_src_alone_trains_as_it_will_on_azure(tmp_path):
     snapshot = tmp_path / "wd"
     shutil.copytree(SRC, snapshot, ignore=shutil.ignore_patterns("__pycache__", "data", "outputs"))
-    result = run_script("train.py", "--synthetic", "400", "--epochs", "1", "--log-interval", "50",
-                        "--num-workers", "0", cwd=snapshot)
+    result = run_script("train.py", "--synthetic", "400", "--epochs", "1", "--log-interval", "50", cwd=snapshot)
     assert result.returncode == 0, result.stderr
     assert len(LOSS_LINE.findall(result.stdout)) == 2 and "Finished Training" in result.stdout
+    assert (snapshot / "outputs" / "model.pt").is_file()  # ./outputs, which Azure ML uploads
     where = subprocess.run([sys.executable, "-c", "import runtime; print(runtime.default_data_path())"],
                            cwd=snapshot, capture_output=True, text=True, check=True)
     assert where.stdout.strip() == str(snapshot / "data")
 
 
 @pytest.mark.slow
-def test_lines_arrive_while_training_runs_when_stdout_is_a_pipe():
-    args = ["--synthetic", "2000", "--epochs", "4", "--log-interval", "20", "--num-workers", "0"]
+def test_lines_arrive_while_training_runs_when_stdout_is_a_pipe(tmp_path):
+    args = ["--synthetic", "2000", "--epochs", "4", "--log-interval", "20", "--output-dir", str(tmp_path)]
     process = subprocess.Popen([sys.executable, str(SRC / "train.py"), *args], stdout=subprocess.PIPE, text=True)
     try:
         first = next(line for line in process.stdout if line.startswith("epoch="))
@@ -80,15 +89,16 @@ def test_lines_arrive_while_training_runs_when_stdout_is_a_pipe():
 
 
 @pytest.mark.slow
-def test_trains_without_azureml_core_and_says_so_once():
+def test_trains_without_azureml_core_and_says_so_once(tmp_path):
     code = ("import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, 'src'); "
             "sys.argv = ['src/train.py'] + sys.argv[1:]; runpy.run_path('src/train.py', run_name='__main__')")
-    result = subprocess.run([sys.executable, "-c", code, *QUICK, "--epochs", "1"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-c", code, *QUICK, "--epochs", "1", "--output-dir", str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("azureml-core is not installed: metrics go to stdout only") == 1
     assert "Attempted to log" not in result.stdout
     assert len(re.findall(r"^metric loss: \S+$", result.stdout, re.M)) == 5
+    assert len(re.findall(r"^metric accuracy: \S+$", result.stdout, re.M)) == 1
     assert "Finished Training" in result.stdout
 
 
@@ -99,21 +109,21 @@ def test_cifar10_is_read_through_torchvision_from_the_data_path(tmp_path, monkey
                             [[file, None] for file, _ in getattr(torchvision.datasets.CIFAR10, name)])
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "meta", {**torchvision.datasets.CIFAR10.meta, "md5": None})
     monkeypatch.setattr(socket, "getaddrinfo", _no_network)
-    trainset = data.load_cifar10(str(tmp_path), train=True)
-    assert type(trainset) is torchvision.datasets.CIFAR10
-    assert len(trainset) == 400 and len(data.load_cifar10(str(tmp_path), train=False)) == 50
+    trainset, testset = data.load_cifar10(str(tmp_path))
+    assert type(trainset) is torchvision.datasets.CIFAR10 and type(testset) is torchvision.datasets.CIFAR10
+    assert len(trainset) == 400 and len(testset) == 50
     image, label = trainset[0]
     assert image.shape == (3, 32, 32) and 0.0 <= image.min() <= image.max() <= 1.0 and 0 <= label < 10
     metrics = train.train(train.parse_args(["--data-path", str(tmp_path), "--epochs", "1", "--log-interval", "50",
-                                            "--num-workers", "0"]))
-    assert metrics["images"] == 400 and len(metrics["losses"]) == 2
+                                            "--output-dir", str(tmp_path / "outputs")]))
+    assert metrics["images"] == 400 and len(metrics["losses"]) == 2 and metrics["test_images"] == 50
 
 
 def test_failed_download_names_the_problem_and_the_fix_and_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", _no_network)
     target = tmp_path / "data"
     with pytest.raises(SystemExit) as exit_info:
-        data.load_cifar10(str(target), train=True)
+        data.load_cifar10(str(target))
     message = str(exit_info.value)
     assert message.startswith("error: could not download CIFAR-10 into")
     assert "--synthetic N" in message and "cifar-10-batches-py" in message
@@ -145,7 +155,8 @@ def test_a_stalled_download_is_abandoned_in_time_and_its_partial_archive_removed
 
 
 @pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--batch-size", "-4"), ("--lr", "fast"),
-                                         ("--momentum", "1.5"), ("--log-interval", "0"), ("--synthetic", "-1")])
+                                         ("--momentum", "1.5"), ("--log-interval", "0"), ("--synthetic", "-1"),
+                                         ("--device", "tpu"), ("--threads", "-2")])
 def test_bad_flag_values_are_rejected_with_the_flag_named(flag, value, capsys):
     with pytest.raises(SystemExit) as exit_info:
         train.parse_args([flag, value])
@@ -165,3 +176,71 @@ def test_synthetic_images_are_in_cifar10_format_and_classes_differ(tmp_path):
 
 def _no_network(*args, **kwargs):
     raise OSError("network blocked by the test")
+
+
+def test_resident_loader_visits_every_image_once_as_totensor_would_give_it():
+    trainset, _ = data.load_cifar10(None, synthetic=103)  # 103: the last batch is a partial one, as in DataLoader
+    tutorial = torch.utils.data.DataLoader(trainset, batch_size=4, shuffle=True)
+    fast = data.ResidentLoader(trainset, batch_size=4)
+    assert len(fast) == len(tutorial) == 26
+    reference = {trainset[i][0].numpy().tobytes(): i for i in range(len(trainset))}  # ToTensor() of PIL images
+    assert len(reference) == 103
+    epochs = []
+    for _ in range(2):
+        batches = list(fast)
+        assert len(batches) == len(tutorial) and [len(b[1]) for b in batches] == [4] * 25 + [3]
+        order = [reference[image.numpy().tobytes()] for images, _ in batches for image in images]
+        assert sorted(order) == list(range(103))
+        assert torch.cat([labels for _, labels in batches]).tolist() == [trainset.targets[i] for i in order]
+        epochs.append(order)
+    assert epochs[0] != epochs[1]  # a fresh order each epoch, like shuffle=True
+
+
+def test_resident_loader_follows_the_seed():
+    trainset, _ = data.load_cifar10(None, synthetic=40)
+    orders = []
+    for _ in range(2):
+        torch.manual_seed(7)
+        orders.append(torch.cat([labels for _, labels in data.ResidentLoader(trainset, batch_size=4)]).tolist())
+    assert orders[0] == orders[1]
+
+
+def test_trained_model_is_tested_saved_and_reloads_to_the_same_accuracy(tmp_path):
+    metrics = train.train(train.parse_args(QUICK + ["--output-dir", str(tmp_path)]))
+    assert metrics["accuracy"] > 0.5  # chance is 0.1
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["accuracy"] == metrics["accuracy"] and saved["losses"] == metrics["losses"]
+    assert {"loss", "accuracy", "images", "test_images", "images_per_sec", "device"} <= set(saved)
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    net = Net()
+    net.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))
+    net.eval()
+    _, testset = data.load_cifar10(None, synthetic=2000)
+    accuracy = train.evaluate(net, data.ResidentLoader(testset, batch_size=1000, shuffle=False))
+    assert accuracy == metrics["accuracy"] and metrics["test_images"] == len(testset) == 400
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_device_cuda_without_cuda_names_the_problem_and_the_fix(tmp_path):
+    result = run_script("src/train.py", "--device", "cuda", "--synthetic", "40", "--output-dir", str(tmp_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: --device cuda was asked for, but this machine has no CUDA device")
+    assert "--device auto" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_device_auto_picks_the_cpu_when_there_is_no_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert runtime.pick_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runtime.pick_device("auto") == torch.device("cuda")
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    items = [1, 2, 3]
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert runtime.progress(items) is items
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    bar = runtime.progress(items, file=io.StringIO())
+    assert type(bar).__name__ == "tqdm" and list(bar) == items
