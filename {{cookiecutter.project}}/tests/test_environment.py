@@ -2,7 +2,6 @@
 import ast
 import sys
 from importlib import metadata
-from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
