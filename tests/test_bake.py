@@ -11,7 +11,8 @@ from conftest import CONTEXT, bake, option_combinations
 
 PROJECT_FILES = {
     ".azureml/pytorch-env.yml", ".gitignore", "README.md", "pytest.ini", "aml_project.py",
-    "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py",
+    "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",
+    "06-run-pytorch-data.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/runtime.py", "src/train.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
     "tests/test_train.py",

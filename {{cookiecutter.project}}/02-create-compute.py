@@ -1,24 +1,49 @@
 """Create the compute cluster, or reuse it when it exists (tutorial step 2)."""
+import argparse
+
 import aml_project
 from azureml.core.compute import AmlCompute, ComputeTarget
 from azureml.core.compute_target import ComputeTargetException
 
 
-def main():
-    """Find the cluster named in the answers, or create it with min 0 nodes so it costs nothing when idle."""
-    ws = aml_project.load_workspace()
+def main(argv=None):
+    """Find the cluster, or create it with 0 nodes when idle, so it costs nothing while unused."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--gpu", action="store_true",
+                        help=f"a GPU cluster: VM size {aml_project.GPU_VM_SIZE}, named gpu-cluster unless --name")
+    parser.add_argument("--name", help=f"cluster name (default: {aml_project.COMPUTE_NAME}, or gpu-cluster with --gpu)")
+    parser.add_argument("--vm-size", help=f"VM size (default: {aml_project.VM_SIZE}, or the GPU size with --gpu)")
+    parser.add_argument("--max-nodes", type=int, default=aml_project.MAX_NODES)
+    parser.add_argument("--low-priority", action="store_true", help="cheaper nodes that Azure may take back")
+    parser.add_argument("--timeout", type=float, default=aml_project.TIMEOUT_S, help="seconds for login (default: 60)")
+    args = parser.parse_args(argv)
+    name = args.name or ("gpu-cluster" if args.gpu else aml_project.COMPUTE_NAME)
+    vm_size = args.vm_size or (aml_project.GPU_VM_SIZE if args.gpu else aml_project.VM_SIZE)
+    if args.max_nodes < 1:
+        aml_project.fail(f"--max-nodes {args.max_nodes} is below 1", "use --max-nodes 1 or more")
 
-    try:
-        cpu_cluster = ComputeTarget(workspace=ws, name=aml_project.COMPUTE_NAME)
+    aml_project.preflight(compute=name)
+    ws = aml_project.load_workspace(args.timeout)
+
+    def existing_cluster():
+        try:
+            return ComputeTarget(workspace=ws, name=name)
+        except ComputeTargetException:
+            return None
+
+    cluster = aml_project.bounded(existing_cluster, args.timeout, f"looking up cluster {name!r}", "run again")
+    if cluster is not None:
         print("Found existing cluster, use it.")
-    except ComputeTargetException:
-        compute_config = AmlCompute.provisioning_configuration(vm_size=aml_project.VM_SIZE,
-                                                               idle_seconds_before_scaledown=2400,
-                                                               min_nodes=0,
-                                                               max_nodes=aml_project.MAX_NODES)
-        cpu_cluster = ComputeTarget.create(ws, aml_project.COMPUTE_NAME, compute_config)
+    else:
+        compute_config = AmlCompute.provisioning_configuration(
+            vm_size=vm_size,
+            vm_priority="lowpriority" if args.low_priority else "dedicated",
+            idle_seconds_before_scaledown=2400,
+            min_nodes=0,
+            max_nodes=args.max_nodes)
+        cluster = ComputeTarget.create(ws, name, compute_config)
 
-    cpu_cluster.wait_for_completion(show_output=True)
+    cluster.wait_for_completion(show_output=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
-"""The names chosen when this project was made, and what the control scripts share: workspace, timeouts, snapshot."""
+"""The names chosen when this project was made, and what the control scripts share: pre-flight, login, workspace."""
+import ast
 import json
 import os
+import re
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -21,6 +26,16 @@ WORKSPACE_NAME = "{{ cookiecutter.workspace_name }}"
 REGION = "{{ cookiecutter.region }}"
 
 TIMEOUT_S = 60  # for logging in and reaching the workspace
+SUBMIT_TIMEOUT_S = 600  # for uploading the snapshot and submitting
+UPLOAD_TIMEOUT_S = 3600  # for uploading CIFAR-10 (170 MB) to the datastore
+DATASTORE_PATH = "datasets/cifar10"  # where 05 uploads data/ and 06 mounts it from
+GPU_VM_SIZE = "Standard_NC4as_T4_v3"  # 1 NVIDIA T4 per node
+COMPUTE_NAME_RULE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,14}[A-Za-z0-9]")
+# The package that provides each module the training code imports (the environment file must name it).
+PACKAGES = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "matplotlib": "matplotlib",
+            "tqdm": "tqdm", "azureml": "azureml-core"}
+# The service principal a login without a person uses (also what CI systems set).
+SERVICE_PRINCIPAL_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
 # Where Workspace.from_config() looks, in its order, in each folder from the start upwards.
 CONFIG_SEARCH = (Path(".azureml", "config.json"), Path("aml_config", "config.json"), Path("config.json"))
 CONFIG_KEYS = ("subscription_id", "resource_group", "workspace_name")
@@ -102,9 +117,118 @@ def load_workspace(timeout=TIMEOUT_S):
 
     path, config = read_config()
     name = config.get("workspace_name") or config.get("Scope", "").split("/")[-1]
-    return bounded(lambda: Workspace.from_config(path=str(path)), timeout,
-                   f"logging in and connecting to workspace {name!r}",
-                   "log in with 'az login --use-device-code' and check the names in " + str(path))
+    auth, how = authentication(timeout)
+    print(f"Connecting to workspace {name!r} ({how}) ...", flush=True)
+    login_fix = ("check " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + " and the service principal's role on the "
+                 "workspace" if how.startswith("service principal") else "log in with 'az login --use-device-code'")
+    return bounded(lambda: Workspace.from_config(path=str(path), auth=auth), timeout,
+                   f"logging in ({how}) and connecting to workspace {name!r}",
+                   f"{login_fix}, and check the names in {path}")
+
+
+def authentication(timeout=TIMEOUT_S):
+    """Pick the login, non-interactive first: a service principal, then the Azure CLI's login, then a device code."""
+    from azureml.core.authentication import (InteractiveLoginAuthentication, ServicePrincipalAuthentication,
+                                             TokenAuthentication)
+
+    given = [name for name in SERVICE_PRINCIPAL_VARIABLES if os.environ.get(name)]
+    if given:
+        if len(given) < len(SERVICE_PRINCIPAL_VARIABLES):
+            fail(f"only {', '.join(given)} of the service principal variables are set",
+                 "set all of " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + ", or unset them to use 'az login'")
+        return ServicePrincipalAuthentication(tenant_id=os.environ["AZURE_TENANT_ID"],
+                                              service_principal_id=os.environ["AZURE_CLIENT_ID"],
+                                              service_principal_password=os.environ["AZURE_CLIENT_SECRET"]), \
+            "service principal from AZURE_CLIENT_ID"
+    az = shutil.which("az")
+    if az:
+        return TokenAuthentication(lambda audience: azure_cli_token(az, audience, timeout)), "Azure CLI login"
+    if sys.stdin is not None and sys.stdin.isatty():
+        return InteractiveLoginAuthentication(), "device code"
+    fail("no way to log in: no service principal variables, no Azure CLI, and no terminal for a device code",
+         "install the Azure CLI and run 'az login --use-device-code', or set " + ", ".join(SERVICE_PRINCIPAL_VARIABLES))
+
+
+def azure_cli_token(az, audience, timeout=TIMEOUT_S):
+    """An access token for `audience` from the Azure CLI's login (the CLI stays outside the training environment)."""
+    try:
+        result = subprocess.run([az, "account", "get-access-token", "--resource", audience, "--output", "json"],
+                                capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"the Azure CLI gave no token within {timeout:g} s") from None
+    if result.returncode != 0:
+        raise RuntimeError("the Azure CLI is not logged in (" + (result.stderr.strip().splitlines() or ["?"])[-1] + ")")
+    return json.loads(result.stdout)["accessToken"]
+
+
+def preflight(compute=None, needs_workspace=True):
+    """Check, before any network call, what would make a submission fail: names, environment file, snapshot, config."""
+    if compute is not None and not COMPUTE_NAME_RULE.fullmatch(compute):
+        fail(f"compute name {compute!r} is not valid",
+             "use 2-16 letters, digits or '-', starting with a letter and not ending with '-' (--compute NAME)")
+    check_environment()
+    files, total = check_snapshot()
+    if needs_workspace:
+        read_config()
+    print(f"Pre-flight checks passed: snapshot of src/ has {len(files)} files, {total / 1024:.1f} KiB; "
+          f"{ENV_FILE.relative_to(ROOT)} names every package src/ imports.", flush=True)
+
+
+def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
+    """The environment file parses (with the SDK's own reader) and names every package the training code imports."""
+    from azureml.core import Environment
+
+    try:
+        env = Environment.from_conda_specification(name=ENV_NAME, file_path=str(env_file))
+    except Exception as err:  # the SDK raises several kinds for a missing or malformed file
+        fail(f"{env_file} cannot be read as a conda environment: {summary(err)}", "fix the YAML (see the line named)")
+    named = {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.pip_packages}
+    named |= {re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.conda_packages}
+    local = {path.stem for path in Path(source_dir).glob("*.py")}
+    for path in sorted(Path(source_dir).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            for module in (m.split(".")[0] for m in modules):
+                if module in local or module in sys.stdlib_module_names:
+                    continue
+                package = PACKAGES.get(module, module)
+                if package.lower() not in named:
+                    fail(f"src/{path.name} imports {module}, but {env_file.name} does not name {package}",
+                         f"add '- {package}' under pip: in {env_file.relative_to(ROOT)}")
+
+
+def check_snapshot(source_dir=SOURCE_DIR):
+    """The upload of source_dir stays within Azure ML's limits; else stop, naming the largest files and the fix."""
+    from azureml._restclient.constants import SNAPSHOT_MAX_FILES, SNAPSHOT_MAX_SIZE_BYTES
+
+    files, ignore = snapshot(source_dir)
+    total = sum(size for _, size in files)
+    if total <= SNAPSHOT_MAX_SIZE_BYTES and len(files) <= SNAPSHOT_MAX_FILES:
+        return files, total
+    if total > SNAPSHOT_MAX_SIZE_BYTES:  # the largest files whose removal brings it under the limit
+        culprits, remaining = [], total
+        for path, size in sorted(files, key=lambda item: -item[1]):
+            if remaining <= SNAPSHOT_MAX_SIZE_BYTES:
+                break
+            culprits.append(path)
+            remaining -= size
+        problem = (f"the snapshot of src/ is {total / 2**20:.0f} MB, over Azure ML's limit of "
+                   f"{SNAPSHOT_MAX_SIZE_BYTES / 2**20:.0f} MB; largest: "
+                   + ", ".join(f"{path} ({dict(files)[path] / 2**20:.0f} MB)" for path in culprits))
+    else:  # the folders with the most files
+        counts = {}
+        for path, _ in files:
+            counts[path.split(os.sep)[0]] = counts.get(path.split(os.sep)[0], 0) + 1
+        culprits = [top for top in sorted(counts, key=lambda top: -counts[top])
+                    if (Path(source_dir) / top).is_dir()][:3]
+        problem = (f"the snapshot of src/ has {len(files)} files, over Azure ML's limit of {SNAPSHOT_MAX_FILES}; "
+                   "most are in " + ", ".join(f"{top} ({counts[top]} files)" for top in culprits))
+    rules = sorted({path.split(os.sep)[0] + ("/" if os.sep in path or (Path(source_dir) / path).is_dir() else "")
+                    for path in culprits})
+    fail(problem, f"keep data outside src/ (the project's data/ folder), or add to src/"
+                  f"{ignore.name if ignore else '.amlignore'}: " + " ".join(rules))
+    return files, total
 
 
 def snapshot(source_dir=SOURCE_DIR):
@@ -128,6 +252,77 @@ def snapshot(source_dir=SOURCE_DIR):
     return files, (Path(ignore.get_path()) if ignore.exists() else None)
 
 
+def submission_arguments(description, argv=None, more=None):
+    """Read the flags 04 and 06 share: dry run, wait, compute, experiment, nodes, timeout and train.py's own flags."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description,
+                                     epilog="example: python 04-run-pytorch.py --wait -- --epochs 10")
+    parser.add_argument("--dry-run", action="store_true", help="build the run offline, print it, submit nothing")
+    parser.add_argument("--wait", action="store_true", help="stream the run's log here until it ends")
+    parser.add_argument("--compute", default=COMPUTE_NAME, help=f"cluster to run on (default: {COMPUTE_NAME})")
+    parser.add_argument("--experiment", default=EXPERIMENT, help=f"experiment name (default: {EXPERIMENT})")
+    parser.add_argument("--node-count", type=int, default=1, help="nodes for distributed training (default: 1)")
+    parser.add_argument("--process-count-per-node", type=int, default=1,
+                        help="processes per node, e.g. one per GPU (default: 1)")
+    parser.add_argument("--gpu", action="store_true", help="the cluster has NVIDIA GPUs: use NCCL between processes")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT_S,
+                        help=f"seconds for logging in and reaching the workspace (default: {TIMEOUT_S})")
+    if more:
+        more(parser)
+    parser.add_argument("train_args", nargs="*", help="flags for train.py, after --")
+    args = parser.parse_args(argv)
+    for flag in ("node_count", "process_count_per_node"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be 1 or more")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}", args.experiment):
+        parser.error(f"--experiment {args.experiment!r}: use 1-255 letters, digits, '_' or '-', starting with a "
+                     "letter or digit")
+    return args
+
+
+def distribution(args):
+    """Azure ML's own PyTorch launcher for --node-count/--process-count-per-node, or None for one process."""
+    from azureml.core.runconfig import PyTorchConfiguration
+
+    processes = args.node_count * args.process_count_per_node
+    if processes == 1:
+        return None
+    return PyTorchConfiguration(communication_backend="Nccl" if args.gpu else "Gloo",
+                                process_count=processes, node_count=args.node_count)
+
+
+def submit(config, args, ws=None, checked=False):
+    """Pre-flight (unless `checked`), then submit and print the Studio link (--wait: stream the log); --dry-run prints."""
+    from azureml.core import Experiment
+
+    if not checked:
+        preflight(compute=args.compute, needs_workspace=not args.dry_run)
+    if args.dry_run:
+        print("Dry run: nothing is submitted.")
+        describe_submission(config, args.experiment)
+        return None
+    ws = ws or load_workspace(args.timeout)
+    experiment = Experiment(workspace=ws, name=args.experiment)
+    run = bounded(lambda: experiment.submit(config), SUBMIT_TIMEOUT_S,
+                  "uploading src/ and submitting the run", "run again")
+    aml_url = run.get_portal_url()
+    print(aml_url, flush=True)
+    if args.wait:
+        run.wait_for_completion(show_output=True)
+    return run
+
+
+def default_datastore(ws, timeout=TIMEOUT_S):
+    """The workspace's default datastore; without a workspace (a dry run), a stand-in with its usual name."""
+    if ws is None:
+        from azureml.data.azure_storage_datastore import AzureBlobDatastore
+
+        return AzureBlobDatastore(workspace=None, name="workspaceblobstore", container_name="(the workspace's)",
+                                  account_name="(the workspace's)")
+    return bounded(ws.get_default_datastore, timeout, "finding the default datastore", "run again")
+
+
 def describe_submission(config, experiment):
     """Print what a ScriptRunConfig would submit: script, arguments, compute, environment and snapshot."""
     env = config.run_config.environment
@@ -139,6 +334,15 @@ def describe_submission(config, experiment):
     print(f"environment:  {env.name}, conda specification from {ENV_FILE.relative_to(ROOT)}:")
     for line in env.python.conda_dependencies.serialize_to_string().strip().splitlines():
         print(f"    {line}")
+    job = config.run_config
+    if job.node_count > 1 or (job.pytorch.process_count or 1) > 1:
+        print(f"distributed:  PyTorch, {job.node_count} node(s), {job.pytorch.process_count} process(es) in all, "
+              f"backend {job.pytorch.communication_backend}")
+    else:
+        print("distributed:  no (one process)")
+    for name, reference in job.data_references.items():
+        print(f"data:         {reference.mode} {reference.data_store_name}/{reference.path_on_data_store} "
+              f"(train.py gets its mount path for $AZUREML_DATAREFERENCE_{name})")
     rule = f"ignore rules from {ignore.name}" if ignore else "no ignore file"
     total = sum(size for _, size in files)
     print(f"snapshot:     {len(files)} files, {total / 1024:.1f} KiB ({rule})")

@@ -1,7 +1,10 @@
 """The control scripts: an offline dry run of the submission, and clear messages when a workspace cannot be reached."""
 import json
+import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -66,11 +69,13 @@ def test_unreachable_azure_gives_a_clear_message_in_time(project_copy, offline):
               "workspace_name": "ws1"}
     (project_copy / ".azureml" / "config.json").write_text(json.dumps(config))
     started = time.monotonic()
-    result = run_script("04-run-pytorch.py", cwd=project_copy, env=env, timeout=aml_project.TIMEOUT_S + 30)
+    result = run_script("04-run-pytorch.py", cwd=project_copy, env={**env, **FAKE_SERVICE_PRINCIPAL},
+                        timeout=aml_project.TIMEOUT_S + 30)
     assert time.monotonic() - started < aml_project.TIMEOUT_S + 15
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "error: logging in and connecting to workspace 'ws1' failed" in result.stderr
-    assert "az login --use-device-code" in result.stderr
+    assert "error: logging in (service principal from AZURE_CLIENT_ID) and connecting to workspace 'ws1' failed" \
+        in result.stderr
+    assert "AZURE_CLIENT_SECRET" in result.stderr
     assert network_log.exists()  # it did try, and was refused
 
 
@@ -99,3 +104,157 @@ def test_control_scripts_without_azureml_core_say_how_to_install_it(project_copy
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: azureml-core (the Azure ML SDK v1) is not installed")
     assert "conda env create -f .azureml/pytorch-env.yml" in result.stderr
+
+
+FAKE_SERVICE_PRINCIPAL = {"AZURE_TENANT_ID": "tenant", "AZURE_CLIENT_ID": "client", "AZURE_CLIENT_SECRET": "secret"}
+NO_LOGIN = {name: "" for name in FAKE_SERVICE_PRINCIPAL}
+
+
+def write_config(project):
+    config = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "rg",
+              "workspace_name": "ws1"}
+    (project / ".azureml" / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.slow
+def test_oversized_snapshot_is_refused_at_once_naming_the_file_and_the_fix(project_copy, offline):
+    env, network_log = offline
+    with open(project_copy / "src" / "weights.bin", "wb") as big:  # sparse: 310 MB on paper, nothing on disk
+        big.truncate(310 * 2**20)
+    started = time.monotonic()
+    result = run_script("04-run-pytorch.py", cwd=project_copy, env=env)
+    assert time.monotonic() - started < 5
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "over Azure ML's limit of 300 MB; largest: weights.bin (310 MB)" in result.stderr
+    assert "add to src/.amlignore: weights.bin" in result.stderr
+    assert not network_log.exists()
+    with open(project_copy / "src" / ".amlignore", "a") as ignore:
+        ignore.write("weights.bin\n")
+    accepted = run_script("04-run-pytorch.py", "--dry-run", cwd=project_copy, env=env)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "weights.bin" not in accepted.stdout
+
+
+def test_too_many_files_in_the_snapshot_names_the_folder(project_copy):
+    many = project_copy / "src" / "frames"
+    many.mkdir()
+    for i in range(2001):
+        (many / f"{i}.txt").touch()
+    with pytest.raises(SystemExit, match=r"has 2007 files, over Azure ML's limit of 2000; most are in frames"):
+        aml_project.check_snapshot(project_copy / "src")
+
+
+@pytest.mark.slow
+def test_environment_file_missing_an_imported_package_is_named(project_copy, offline):
+    env, _ = offline
+    env_file = project_copy / ".azureml" / "pytorch-env.yml"
+    env_file.write_text(env_file.read_text().replace("      - tqdm>=4.60\n", ""))
+    result = run_script("04-run-pytorch.py", "--dry-run", cwd=project_copy, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: src/runtime.py imports tqdm, but pytorch-env.yml does not name tqdm")
+    assert "add '- tqdm' under pip:" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script, flags", [("04-run-pytorch.py", ["--dry-run", "--compute", "gpu_cluster"]),
+                                           ("02-create-compute.py", ["--name", "9lives"])])
+def test_invalid_compute_name_is_refused_before_any_network_call(script, flags, project_copy, offline):
+    env, network_log = offline
+    write_config(project_copy)
+    result = run_script(script, *flags, cwd=project_copy, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: compute name") and "2-16 letters" in result.stderr
+    assert not network_log.exists()
+
+
+@pytest.mark.slow
+def test_dry_run_shows_distributed_settings(project_copy, offline):
+    env, network_log = offline
+    result = run_script("04-run-pytorch.py", "--dry-run", "--node-count", "2", "--process-count-per-node", "2",
+                        "--compute", "gpu-cluster", "--experiment", "scale-out", "--gpu", cwd=project_copy, env=env)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("distributed:"))
+    assert line.lower() == "distributed:  pytorch, 2 node(s), 4 process(es) in all, backend nccl"
+    assert "compute:      gpu-cluster" in result.stdout and "experiment:   scale-out" in result.stdout
+    assert not network_log.exists()
+
+
+@pytest.mark.slow
+def test_dry_run_with_the_datastore_shows_the_data_mount(project_copy, offline):
+    env, network_log = offline
+    result = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "arguments:    --data-path $AZUREML_DATAREFERENCE_cifar10 --epochs 3" in result.stdout
+    assert "data:         mount workspaceblobstore/datasets/cifar10" in result.stdout
+    assert not network_log.exists()
+
+
+@pytest.mark.slow
+def test_upload_without_downloaded_data_says_how_to_get_it(project_copy, offline):
+    env, _ = offline
+    result = run_script("05-upload-data.py", cwd=project_copy, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: no CIFAR-10 in") and "python src/train.py --epochs 1" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_proxy_that_never_answers_ends_within_the_timeout(project_copy):
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+    threading.Thread(target=lambda: [held.append(server.accept()) for _ in iter(int, 1)], daemon=True).start()
+    proxy = f"http://127.0.0.1:{server.getsockname()[1]}"
+    write_config(project_copy)
+    env = {**FAKE_SERVICE_PRINCIPAL, "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "NO_PROXY": ""}
+    started = time.monotonic()
+    result = run_script("04-run-pytorch.py", "--timeout", "3", cwd=project_copy, env=env, timeout=60)
+    assert time.monotonic() - started < 15
+    assert held, "the request never reached the silent proxy"
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: no answer after 3 s while logging in (service principal")
+    assert "AZURE_CLIENT_SECRET" in result.stderr
+    server.close()
+
+
+@pytest.mark.slow
+def test_without_any_login_the_scripts_say_how_to_log_in(project_copy, offline, tmp_path):
+    env, network_log = offline
+    write_config(project_copy)
+    result = run_script("03-run-hello.py", cwd=project_copy, env={**env, **NO_LOGIN, "PATH": str(tmp_path)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: no way to log in") and "az login --use-device-code" in result.stderr
+    assert not network_log.exists()
+
+
+@pytest.mark.slow
+def test_azure_cli_that_is_not_logged_in_is_reported(project_copy, offline, tmp_path):
+    env, _ = offline
+    write_config(project_copy)
+    az = tmp_path / "az"  # stands in for the CLI, whose real answer needs the network
+    az.write_text("#!/bin/sh\necho 'ERROR: Please run az login to setup account.' >&2\nexit 1\n")
+    az.chmod(0o755)
+    result = run_script("04-run-pytorch.py", cwd=project_copy,
+                        env={**env, **NO_LOGIN, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "(Azure CLI login)" in result.stderr and "the Azure CLI is not logged in" in result.stderr
+    assert "az login --use-device-code" in result.stderr
+
+
+def test_login_chain_prefers_a_service_principal_then_the_azure_cli(monkeypatch, tmp_path):
+    from azureml.core.authentication import ServicePrincipalAuthentication, TokenAuthentication
+
+    for name, value in FAKE_SERVICE_PRINCIPAL.items():
+        monkeypatch.setenv(name, value)
+    auth, how = aml_project.authentication()
+    assert isinstance(auth, ServicePrincipalAuthentication) and how.startswith("service principal")
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    with pytest.raises(SystemExit, match="only AZURE_TENANT_ID, AZURE_CLIENT_ID of the service principal"):
+        aml_project.authentication()
+    for name in FAKE_SERVICE_PRINCIPAL:
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "az").write_text("#!/bin/sh\necho '{\"accessToken\": \"token-for-'$4'\"}'\n")
+    (tmp_path / "az").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    auth, how = aml_project.authentication()
+    assert isinstance(auth, TokenAuthentication) and how == "Azure CLI login"
+    assert aml_project.azure_cli_token(str(tmp_path / "az"), "https://management.azure.com/") == \
+        "token-for-https://management.azure.com/"
