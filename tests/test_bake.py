@@ -15,7 +15,7 @@ PROJECT_FILES = {
     "06-run-pytorch-data.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/runtime.py", "src/train.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
-    "tests/test_train.py",
+    "tests/test_train.py", "tests/test_distributed.py",
     ".vscode/launch.json", ".vscode/tasks.json", ".vscode/settings.json", ".vscode/extensions.json",
     ".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".devcontainer/post-create.sh",
 }

@@ -35,23 +35,53 @@ def load_cifar10(data_path, synthetic=0):
 
 
 class ResidentLoader:
-    """DataLoader(dataset, batch_size, shuffle) for CIFAR-10 held as one uint8 tensor on the training device."""
+    """DataLoader(dataset, batch_size, shuffle) for CIFAR-10 held as one uint8 tensor on the training device.
 
-    def __init__(self, dataset, batch_size, device="cpu", shuffle=True):
+    With world_size > 1 it gives one rank's shard, as DistributedSampler(drop_last=True) does: every rank draws the
+    same permutation each epoch from a generator seeded alike, then takes every world_size-th image from its rank on,
+    the same number on each rank (so each takes the same number of steps).
+    """
+
+    def __init__(self, dataset, batch_size, device="cpu", shuffle=True, rank=0, world_size=1, generator=None):
         self.images = torch.from_numpy(dataset.data).to(device).permute(0, 3, 1, 2).contiguous()  # N, 3, 32, 32
         self.labels = torch.as_tensor(dataset.targets, device=device)
         self.batch_size, self.shuffle = batch_size, shuffle
+        self.rank, self.world_size, self.generator = rank, world_size, generator
+        self.per_rank = len(self.labels) // world_size  # the few left over go to no rank this epoch
+        self.order, self._resumed = None, None
 
     def __len__(self):
-        return -(-len(self.labels) // self.batch_size)
+        return -(-self.per_rank // self.batch_size)
+
+    def shard(self, order):
+        """This rank's part of an epoch's order of all images: disjoint from the other ranks' parts, and as long."""
+        return order[self.rank:self.per_rank * self.world_size:self.world_size]
 
     def __iter__(self):
-        """Each epoch: a fresh random order, batches scaled to [0, 1] exactly as ToTensor() does."""
-        n = len(self.labels)
-        order = torch.randperm(n, device=self.labels.device) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
-            index = order[start:start + self.batch_size] if self.shuffle else slice(start, start + self.batch_size)
+        """Each epoch: a fresh random order (or the resumed one, from its batch on), scaled to [0, 1] as ToTensor() does."""
+        n, first = len(self.labels), 0
+        if self._resumed is not None:
+            (self.order, first), self._resumed = self._resumed, None
+        elif self.shuffle:
+            self.order = torch.randperm(n, device=self.labels.device, generator=self.generator)
+        elif self.world_size > 1:
+            self.order = torch.arange(n, device=self.labels.device)
+        indices = None if self.order is None else self.shard(self.order)
+        for start in range(first * self.batch_size, self.per_rank, self.batch_size):
+            index = slice(start, start + self.batch_size) if indices is None else indices[start:start + self.batch_size]
             yield self.images[index].float().div_(255), self.labels[index]
+
+    def state_dict(self):
+        """What resuming needs: this epoch's order and the generator's state (torch's own RNG is saved apart)."""
+        return {"order": None if self.order is None else self.order.cpu(),
+                "generator": None if self.generator is None else self.generator.get_state()}
+
+    def load_state_dict(self, state, next_batch=0):
+        """Restore the generator; with next_batch > 0, the next epoch goes on in the saved order from that batch."""
+        if self.generator is not None and state["generator"] is not None:
+            self.generator.set_state(state["generator"])
+        if next_batch:
+            self._resumed = (state["order"].to(self.labels.device), next_batch)
 
 
 def download_cifar10(data_path, train=True):

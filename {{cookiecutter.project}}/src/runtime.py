@@ -1,11 +1,15 @@
-"""Where a training run executes: device, data and outputs folders locally and on Azure ML, flag types, a stand-in Run."""
+"""Where a training run executes: device, data and outputs folders locally and on Azure ML, the processes of a
+distributed run, checkpoints to resume from, flag types, a stand-in Run."""
 import argparse
 import json
+import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 
 SRC_DIR = Path(__file__).resolve().parent
 
@@ -39,6 +43,145 @@ def pick_device(name):
     return torch.device(name)
 
 
+def start_distributed(device):
+    """Join the process group when torchrun or Azure ML started WORLD_SIZE > 1 processes; return this one's device."""
+    world_size, local_rank = int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
+    if world_size == 1:
+        return device  # a single process: the plain tutorial, no process group
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)  # one GPU per process on each machine
+        torch.cuda.set_device(device)
+    elif device.type != "cpu":
+        raise SystemExit(f"error: distributed training runs on CUDA or the CPU, not {device.type.upper()}. "
+                         "Fix: use --device cpu, or start a single process.")
+    # RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT come from the environment (env://)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
+
+
+def stop_distributed():
+    """Leave the process group, if this process joined one."""
+    if is_distributed():
+        dist.destroy_process_group()
+
+
+def is_distributed():
+    """Whether this process is one of several in a process group."""
+    return dist.is_available() and dist.is_initialized()
+
+
+def rank():
+    """This process's rank: 0 for the only one, or the first of several."""
+    return dist.get_rank() if is_distributed() else 0
+
+
+def world_size():
+    """How many processes train together: 1 unless distributed."""
+    return dist.get_world_size() if is_distributed() else 1
+
+
+def is_main():
+    """Whether this process logs, prints and saves: rank 0, or the only process."""
+    return rank() == 0
+
+
+@contextmanager
+def local_main_first():
+    """Run the block on each machine's first process before its others, so data is downloaded once per machine."""
+    first = int(os.environ.get("LOCAL_RANK", 0)) == 0
+    if is_distributed() and not first:
+        dist.barrier()
+    yield
+    if is_distributed() and first:
+        dist.barrier()
+
+
+def shard(device):
+    """ResidentLoader's options for this process's shard: rank, world size, a generator seeded alike on all ranks."""
+    if not is_distributed():
+        return {}  # one process: the whole data, in torch's own random order
+    seed = [torch.randint(2 ** 62, ()).item()]  # rank 0's draw, sent to the others: the same order on every rank
+    dist.broadcast_object_list(seed, src=0)
+    generator = torch.Generator(device=device).manual_seed(seed[0])
+    return {"rank": rank(), "world_size": world_size(), "generator": generator}
+
+
+def distribute(net, device):
+    """net in DistributedDataParallel (gradients averaged over the processes) when distributed, else net itself."""
+    if not is_distributed():
+        return net
+    return torch.nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def unwrap(net):
+    """The Net inside a DistributedDataParallel wrapper, or net itself."""
+    return net.module if isinstance(net, torch.nn.parallel.DistributedDataParallel) else net
+
+
+def mean_over_ranks(value):
+    """The mean of a tensor over all processes (the tensor itself for a single process)."""
+    if not is_distributed():
+        return value
+    value = value.clone()
+    dist.all_reduce(value)
+    return value / world_size()
+
+
+class Checkpoint:
+    """The training state in output_dir/checkpoint.pt: written atomically by rank 0, read to resume by every rank."""
+
+    def __init__(self, output_dir, net, optimizer, loader, device):
+        self.path = Path(output_dir) / "checkpoint.pt"
+        self.net, self.optimizer, self.loader, self.device = net, optimizer, loader, device
+
+    def save(self, epoch, step, steps, losses, running_loss):
+        """Save the state after `step` mini-batches of epoch `epoch` (0-based), `steps` in all; called on every rank."""
+        running = [torch.zeros((), device=running_loss.device) for _ in range(world_size())]
+        if is_distributed():
+            dist.all_gather(running, running_loss)  # each rank's partial sum towards its next loss line
+        else:
+            running = [running_loss]
+        if not is_main():
+            return
+        state = {"model": unwrap(self.net).state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "epoch": epoch, "step": step, "steps": steps, "losses": list(losses),
+                 "running_loss": [value.item() for value in running], "loader": self.loader.state_dict(),
+                 "batches": len(self.loader), "world_size": world_size(), "rng_cpu": torch.get_rng_state(),
+                 "rng_cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + f".{os.getpid()}.partial")
+        torch.save(state, partial)
+        os.replace(partial, self.path)  # a kill leaves the old checkpoint or the new one, never half of one
+
+    def resume(self):
+        """Restore the checkpoint's state, if there is one, and return it with the epoch and step to go on from; else None."""
+        state = [torch.load(self.path, map_location="cpu", weights_only=True) if self.path.is_file() else None]
+        if is_distributed():
+            dist.broadcast_object_list(state, src=0)  # rank 0's view: other machines need not see its output folder
+        state = state[0]
+        if state is None:
+            return None
+        if (state["batches"], state["world_size"]) != (len(self.loader), world_size()):
+            raise SystemExit(f"error: {self.path} is from a run with other data, --batch-size or number of processes. "
+                             "Fix: run with the same flags, or start afresh with --no-resume.")
+        unwrap(self.net).load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng_cpu"])
+        if state["rng_cuda"] is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng_cuda"], self.device)
+        epoch, step = state["epoch"], state["step"]
+        if step == len(self.loader):
+            epoch, step = epoch + 1, 0  # the epoch was finished: go on with a fresh order
+        self.loader.load_state_dict(state["loader"], next_batch=step)
+        return {**state, "at": (state["epoch"], state["step"]), "epoch": epoch, "step": step,
+                "running_loss": state["running_loss"][rank()] if step else 0.0}
+
+    def remove(self):
+        """Delete the checkpoint once the run has finished and saved its outputs, so that a new run starts afresh."""
+        if is_main():
+            self.path.unlink(missing_ok=True)
+
+
 def seconds_since(start, device):
     """Seconds from perf_counter() value `start` until the device has finished all the work queued on it."""
     if device.type == "cuda":
@@ -64,7 +207,7 @@ def save_outputs(output_dir, net, metrics):
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    torch.save(net.state_dict(), output_dir / "model.pt")
+    torch.save(unwrap(net).state_dict(), output_dir / "model.pt")
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     figure, axes = plt.subplots(figsize=(7, 4))
     steps = [metrics["log_interval"] * (i + 1) for i in range(len(metrics["losses"]))]

@@ -1,0 +1,230 @@
+"""Training as several processes under torchrun, and checkpoints that let a killed run go on where it was."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import data
+import runtime
+import train
+from conftest import ROOT, SRC, run_script
+
+LOSS_LINE = re.compile(r"^epoch=(\d+), batch=([ \d]{4}\d): loss (\d+\.\d\d)$", re.M)
+RESUMED = re.compile(r"^Resumed from (.+): epoch (\d+), step (\d+)$", re.M)
+OUTPUTS = ["loss.png", "metrics.json", "model.pt"]
+
+# Loaded into each process torchrun starts (not into torchrun itself): every rank appends a line per epoch of the
+# images it trained on (a hash of each) to VISITED_LOG.<rank>, and the paths it gives torch.save to SAVED_LOG.<rank>.
+RECORDER = '''
+import hashlib, os, sys
+
+if "LOCAL_RANK" in os.environ:
+    import torch
+
+    sys.path.insert(0, os.environ["RECORDER_SRC"])
+    import data  # the module train.py will find imported already
+    sys.path.pop(0)
+    rank, iterate, save = os.environ["RANK"], data.ResidentLoader.__iter__, torch.save
+
+    def recording_iter(self):
+        seen = []
+        for images, labels in iterate(self):
+            seen += [hashlib.sha1(image.cpu().numpy().tobytes()).hexdigest() for image in images]
+            yield images, labels
+        if self.shuffle:  # the training data, not the test set
+            with open(os.environ["VISITED_LOG"] + "." + rank, "a") as log:
+                log.write(" ".join(seen) + "\\n")
+
+    def recording_save(obj, path, *args, **kwargs):
+        with open(os.environ["SAVED_LOG"] + "." + rank, "a") as log:
+            log.write(str(path) + "\\n")
+        return save(obj, path, *args, **kwargs)
+
+    data.ResidentLoader.__iter__ = recording_iter
+    torch.save = recording_save
+'''
+
+
+def free_port():
+    """A TCP port that nothing listens on now, for torchrun's rendezvous."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_torchrun_trains_each_rank_on_its_own_shard_and_rank_0_alone_prints_and_saves(tmp_path):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(RECORDER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]),
+           "RECORDER_SRC": str(SRC), "VISITED_LOG": str(tmp_path / "visited"), "SAVED_LOG": str(tmp_path / "saved")}
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(name, None)
+    out = tmp_path / "outputs"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+               "src/train.py", "--synthetic", "800", "--epochs", "3", "--lr", "0.003", "--log-interval", "25",
+               "--seed", "0", "--threads", "1", "--output-dir", str(out)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    # printed once, by rank 0: 100 batches of 4 per rank and epoch, so each rank trains on 400 of the 800 images
+    lines = LOSS_LINE.findall(result.stdout)
+    assert [(int(epoch), int(batch)) for epoch, batch, _ in lines] == [
+        (epoch, batch) for epoch in (1, 2, 3) for batch in (25, 50, 75, 100)]
+    assert float(lines[-1][2]) < float(lines[0][2]) - 1.0  # the loss falls
+    assert result.stdout.count("Finished Training") == 1 and result.stdout.count("Accuracy on the") == 1
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["processes"], metrics["steps"], metrics["images"]) == (2, 300, 2400)
+    assert [f"{loss:.2f}" for loss in metrics["losses"]] == [loss for _, _, loss in lines]
+
+    # one set of outputs, saved by rank 0 alone (its checkpoints too), the last checkpoint removed at the end
+    assert sorted(path.name for path in out.iterdir()) == OUTPUTS
+    assert not (tmp_path / "saved.1").exists()
+    saved = (tmp_path / "saved.0").read_text().split()
+    assert saved[-1] == str(out / "model.pt") and len(saved) == 4  # a checkpoint after each epoch, then the model
+
+    # each epoch the two ranks train on disjoint halves of the data, in a fresh order
+    visited = [[line.split() for line in (tmp_path / f"visited.{rank}").read_text().splitlines()] for rank in (0, 1)]
+    assert len(visited[0]) == len(visited[1]) == 3
+    for mine, theirs in zip(*visited):
+        assert len(mine) == len(set(mine)) == len(theirs) == len(set(theirs)) == 400
+        assert not set(mine) & set(theirs)
+        assert len(set(mine) | set(theirs)) == 800
+    assert visited[0][0] != visited[0][1]
+
+
+def test_the_shards_of_an_epoch_are_disjoint_equal_and_all_but_the_remainder():
+    trainset, _ = data.load_cifar10(None, synthetic=103)
+    reference = {trainset[i][0].numpy().tobytes(): i for i in range(len(trainset))}
+    loaders = [data.ResidentLoader(trainset, batch_size=4, rank=rank, world_size=3,
+                                   generator=torch.Generator().manual_seed(5)) for rank in range(3)]
+    assert [len(loader) for loader in loaders] == [9, 9, 9]  # 34 images each: 8 batches of 4 and one of 2
+    epochs = []
+    for _ in range(2):
+        shards = [[reference[image.numpy().tobytes()] for images, _ in loader for image in images] for loader in loaders]
+        assert [len(shard) for shard in shards] == [34, 34, 34]
+        assert len(set().union(*shards)) == 102  # disjoint; the one left over goes to no rank this epoch
+        epochs.append(shards)
+    assert epochs[0] != epochs[1]
+
+
+class Preempted(Exception):
+    """Stands in for the machine going away."""
+
+
+def test_checkpoint_every_k_steps_saves_mid_epoch_and_resuming_from_it_finishes_the_same_run(tmp_path, monkeypatch,
+                                                                                             capsys):
+    flags = ["--synthetic", "400", "--epochs", "2", "--log-interval", "25", "--seed", "0", "--checkpoint-every", "30"]
+    whole = train.train(train.parse_args(flags + ["--output-dir", str(tmp_path / "whole")]))
+    assert whole["steps"] == 200  # 100 mini-batches of 4 per epoch
+
+    out = tmp_path / "preempted"
+    saved, save = [], runtime.Checkpoint.save
+
+    def save_then_stop(self, epoch, step, *rest):  # the machine goes away after the checkpoint at step 60
+        save(self, epoch, step, *rest)
+        saved.append((epoch, step))
+        if len(saved) == 2:
+            raise Preempted
+
+    monkeypatch.setattr(runtime.Checkpoint, "save", save_then_stop)
+    with pytest.raises(Preempted):
+        train.train(train.parse_args(flags + ["--output-dir", str(out)]))
+    monkeypatch.undo()
+    assert saved == [(0, 30), (0, 60)]
+    assert sorted(path.name for path in out.iterdir()) == ["checkpoint.pt"]
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert (state["epoch"], state["step"], state["steps"]) == (0, 60, 60)
+    shutil.copytree(out, tmp_path / "afresh")
+    capsys.readouterr()
+
+    resumed = train.train(train.parse_args(flags + ["--output-dir", str(out)]))
+    printed = capsys.readouterr().out
+    assert RESUMED.findall(printed) == [(str(out / "checkpoint.pt"), "1", "60")]
+    assert [(int(e), int(b)) for e, b, _ in LOSS_LINE.findall(printed)] == [(1, 75), (1, 100), (2, 25), (2, 50),
+                                                                          (2, 75), (2, 100)]
+    assert resumed["steps"] == whole["steps"]
+    assert resumed["losses"] == whole["losses"]  # the same order, RNG, weights and partial loss sums as without a stop
+    assert resumed["images"] == 400 - 60 * 4 + 400  # only the remaining work
+    assert sorted(path.name for path in out.iterdir()) == OUTPUTS
+
+    afresh = train.train(train.parse_args(flags + ["--output-dir", str(tmp_path / "afresh"), "--no-resume"]))
+    assert "Resumed" not in capsys.readouterr().out
+    assert afresh["steps"] == 200 and afresh["losses"] == whole["losses"]
+
+
+def test_a_checkpoint_of_other_flags_is_refused_with_the_fix(tmp_path, monkeypatch):
+    flags = ["--synthetic", "200", "--epochs", "1", "--log-interval", "25", "--output-dir", str(tmp_path)]
+    monkeypatch.setattr(runtime.Checkpoint, "remove", lambda self: None)  # keep the last one, as a kill would
+    train.train(train.parse_args(flags))
+    with pytest.raises(SystemExit, match="Fix: run with the same flags, or start afresh with --no-resume"):
+        train.train(train.parse_args(flags + ["--batch-size", "8"]))
+
+
+def test_a_single_process_trains_alone_without_a_process_group(tmp_path, monkeypatch, capsys):
+    for name in ("RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORLD_SIZE", "1")  # as torchrun --nproc_per_node 1 sets it
+
+    def no_process_group(*args, **kwargs):
+        raise AssertionError("a single process joined a process group")
+
+    monkeypatch.setattr(torch.distributed, "init_process_group", no_process_group)
+    metrics = train.train(train.parse_args(["--synthetic", "200", "--epochs", "1", "--log-interval", "10",
+                                            "--output-dir", str(tmp_path)]))
+    assert not torch.distributed.is_initialized()
+    assert (metrics["processes"], metrics["steps"], metrics["images"]) == (1, 50, 200)
+    assert sorted(path.name for path in tmp_path.iterdir()) == OUTPUTS  # the checkpoint is gone once the run is done
+    printed = capsys.readouterr().out
+    assert "Resumed" not in printed and len(LOSS_LINE.findall(printed)) == 5
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_from_its_checkpoint_and_takes_the_same_steps(tmp_path):
+    flags = ["--synthetic", "2000", "--epochs", "3", "--log-interval", "250", "--seed", "0", "--threads", "1"]
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    script = [sys.executable, str(SRC / "train.py"), *flags, "--output-dir"]
+    with open(tmp_path / "whole.log", "w") as log:  # the uninterrupted run, alongside
+        reference = subprocess.Popen([*script, str(whole)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+    with open(tmp_path / "killed.log", "w") as log:
+        victim = subprocess.Popen([*script, str(killed)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (killed / "checkpoint.pt").exists():
+            assert victim.poll() is None, (tmp_path / "killed.log").read_text()
+            assert time.monotonic() < deadline, "no checkpoint after epoch 1 in time"
+            time.sleep(0.02)
+        os.kill(victim.pid, signal.SIGKILL)
+        assert victim.wait(timeout=60) == -signal.SIGKILL
+        assert not (killed / "model.pt").exists()  # killed before the run was done
+        assert reference.wait(timeout=300) == 0, (tmp_path / "whole.log").read_text()
+    finally:
+        for process in (victim, reference):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    result = run_script("src/train.py", *flags, "--output-dir", str(killed), timeout=300)
+    assert result.returncode == 0, result.stderr
+    resumed_at = RESUMED.findall(result.stdout)
+    assert len(resumed_at) == 1 and resumed_at[0][0] == str(killed / "checkpoint.pt")
+    epoch, step = int(resumed_at[0][1]), int(resumed_at[0][2])
+    assert epoch in (1, 2) and step == 500  # after epoch 1 (or 2, on a slow machine): 500 mini-batches of 4 each
+    assert {int(e) for e, _, _ in LOSS_LINE.findall(result.stdout)} == set(range(epoch + 1, 4))  # only what was left
+    metrics = json.loads((killed / "metrics.json").read_text())
+    expected = json.loads((whole / "metrics.json").read_text())
+    assert metrics["steps"] == expected["steps"] == 3 * 500
+    assert metrics["losses"] == expected["losses"]
+    assert sorted(path.name for path in killed.iterdir()) == OUTPUTS
