@@ -1,6 +1,6 @@
 """Train src/train.py on the compute cluster in the environment of .azureml/pytorch-env.yml (tutorial step 4)."""
 import aml_project
-from azureml.core import Environment, Experiment, ScriptRunConfig
+from azureml.core import Environment, ScriptRunConfig
 
 
 def main(argv=None):
