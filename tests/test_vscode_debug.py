@@ -149,7 +149,7 @@ def same_file(a, b):
     pytest.param("Train locally (debug)", "src/train.py", "run.log('loss', loss)", "Finished Training",
                  id="train-locally"),
     pytest.param("Debug submission (dry run)", "04-run-pytorch.py",
-                 "aml_project.describe_submission(config, aml_project.EXPERIMENT)", "Dry run: nothing is submitted.",
+                 "aml_project.submit(config, args)", "Dry run: nothing is submitted.",
                  id="dry-run-submission"),
 ])
 def test_f5_configuration_stops_at_the_breakpoint_and_exits_cleanly(tmp_path, name, source, marker, printed):
