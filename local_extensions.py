@@ -1,4 +1,5 @@
 """Checks of the cookiecutter answers against Azure's and the file system's rules, run as the answers are rendered."""
+import json
 import re
 
 from cookiecutter.exceptions import FailedHookException
@@ -94,6 +95,16 @@ def hello_experiment(experiment_name):
     return name[: 255 - len("-hello")] + "-hello"
 
 
+# Context entries that name folders of the machine that baked the project; a replay sets them afresh.
+MACHINE_ENTRIES = ("_output_dir", "_repo_dir")
+
+
+def replay_answers(cookiecutter):
+    """The answers (and the values derived from them) as a replay file for `cookiecutter --replay-file`."""
+    answers = {key: value for key, value in cookiecutter.items() if key not in MACHINE_ENTRIES}
+    return json.dumps({"cookiecutter": answers}, indent=2)
+
+
 class AnswerChecks(Extension):
     """Jinja filters that check the answers while cookiecutter renders them."""
 
@@ -102,3 +113,4 @@ class AnswerChecks(Extension):
         environment.filters["valid_answer"] = valid_answer
         environment.filters["answer_errors"] = answer_errors
         environment.filters["hello_experiment"] = hello_experiment
+        environment.filters["replay_answers"] = replay_answers

@@ -10,6 +10,7 @@ ANSWERS = {
     "resource_group": {{ cookiecutter.resource_group | tojson }},
     "workspace_name": {{ cookiecutter.workspace_name | tojson }},
 }
+TRAIN_WORKFLOW = {{ 'True' if cookiecutter.github_train_workflow else 'False' }}
 PROJECT = Path.cwd()  # cookiecutter runs hooks inside the new project
 TARGET = PROJECT / ".azureml" / "config.json"
 # The places Workspace.from_config() looks, in its order, in each folder from the start upwards.
@@ -38,7 +39,9 @@ def find_workspace_config(start):
 
 
 def main():
-    """Write or copy the workspace config, then print the next steps."""
+    """Drop the parts not asked for, write or copy the workspace config, then print the next steps."""
+    if not TRAIN_WORKFLOW:
+        (PROJECT / ".github" / "workflows" / "train-on-azure.yml").unlink()
     if all(ANSWERS.values()):
         TARGET.write_text(json.dumps(ANSWERS, indent=4) + "\n", encoding="utf-8")
         print(f"Wrote .azureml/config.json for workspace {ANSWERS['workspace_name']!r} from your answers.")

@@ -1,7 +1,9 @@
 """Create the Azure ML workspace and write .azureml/config.json (tutorial step 1)."""
+
 import argparse
 
 import aml_project
+
 from azureml.core import Workspace
 
 
@@ -15,21 +17,30 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for Azure (default: 900)")
     args = parser.parse_args(argv)
 
-    missing = [f"--{name.replace('_', '-')}" for name in ("subscription_id", "resource_group", "workspace_name", "region")
-               if not getattr(args, name)]
+    missing = [
+        f"--{name.replace('_', '-')}"
+        for name in ("subscription_id", "resource_group", "workspace_name", "region")
+        if not getattr(args, name)
+    ]
     if missing:
-        aml_project.fail(f"the workspace details {', '.join(missing)} were left empty when this project was made",
-                         "pass them: python 01-create-workspace.py " + " ".join(f"{flag} VALUE" for flag in missing))
+        aml_project.fail(
+            f"the workspace details {', '.join(missing)} were left empty when this project was made",
+            "pass them: python 01-create-workspace.py " + " ".join(f"{flag} VALUE" for flag in missing),
+        )
 
     ws = aml_project.bounded(
-        lambda: Workspace.create(name=args.workspace_name,
-                                 subscription_id=args.subscription_id,
-                                 resource_group=args.resource_group,
-                                 create_resource_group=True,
-                                 location=args.region,
-                                 exist_ok=True),
-        args.timeout, f"creating workspace {args.workspace_name!r}",
-        "log in with 'az login --use-device-code' and check the subscription id and region")
+        lambda: Workspace.create(
+            name=args.workspace_name,
+            subscription_id=args.subscription_id,
+            resource_group=args.resource_group,
+            create_resource_group=True,
+            location=args.region,
+            exist_ok=True,
+        ),
+        args.timeout,
+        f"creating workspace {args.workspace_name!r}",
+        "log in with 'az login --use-device-code' and check the subscription id and region",
+    )
 
     # write out the workspace details to a configuration file: .azureml/config.json
     ws.write_config(path=str(aml_project.ROOT / ".azureml"))

@@ -1,7 +1,9 @@
 """Create the compute cluster, or reuse it when it exists (tutorial step 2)."""
+
 import argparse
 
 import aml_project
+
 from azureml.core.compute import AmlCompute, ComputeTarget
 from azureml.core.compute_target import ComputeTargetException
 
@@ -9,8 +11,11 @@ from azureml.core.compute_target import ComputeTargetException
 def main(argv=None):
     """Find the cluster, or create it with 0 nodes when idle, so it costs nothing while unused."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--gpu", action="store_true",
-                        help=f"a GPU cluster: VM size {aml_project.GPU_VM_SIZE}, named gpu-cluster unless --name")
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help=f"a GPU cluster: VM size {aml_project.GPU_VM_SIZE}, named gpu-cluster unless --name",
+    )
     parser.add_argument("--name", help=f"cluster name (default: {aml_project.COMPUTE_NAME}, or gpu-cluster with --gpu)")
     parser.add_argument("--vm-size", help=f"VM size (default: {aml_project.VM_SIZE}, or the GPU size with --gpu)")
     parser.add_argument("--max-nodes", type=int, default=aml_project.MAX_NODES)
@@ -40,7 +45,8 @@ def main(argv=None):
             vm_priority="lowpriority" if args.low_priority else "dedicated",
             idle_seconds_before_scaledown=2400,
             min_nodes=0,
-            max_nodes=args.max_nodes)
+            max_nodes=args.max_nodes,
+        )
         cluster = ComputeTarget.create(ws, name, compute_config)
 
     cluster.wait_for_completion(show_output=True)

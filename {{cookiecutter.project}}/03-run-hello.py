@@ -1,7 +1,9 @@
 """Run src/hello.py on the compute cluster (tutorial step 3)."""
+
 import argparse
 
 import aml_project
+
 from azureml.core import Experiment, ScriptRunConfig
 
 
@@ -16,11 +18,13 @@ def main(argv=None):
     ws = aml_project.load_workspace(args.timeout)
     experiment = Experiment(workspace=ws, name=aml_project.HELLO_EXPERIMENT)
 
-    config = ScriptRunConfig(source_directory=str(aml_project.SOURCE_DIR), script="hello.py",
-                             compute_target=args.compute)
+    config = ScriptRunConfig(
+        source_directory=str(aml_project.SOURCE_DIR), script="hello.py", compute_target=args.compute
+    )
 
-    run = aml_project.bounded(lambda: experiment.submit(config), aml_project.SUBMIT_TIMEOUT_S,
-                              "submitting hello.py", "run again")
+    run = aml_project.bounded(
+        lambda: experiment.submit(config), aml_project.SUBMIT_TIMEOUT_S, "submitting hello.py", "run again"
+    )
     aml_url = run.get_portal_url()
     print(aml_url)
 

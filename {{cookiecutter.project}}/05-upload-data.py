@@ -1,4 +1,5 @@
 """Upload CIFAR-10 from data/ to the workspace's default datastore (tutorial part 4)."""
+
 import argparse
 from pathlib import Path
 
@@ -14,16 +15,21 @@ def main(argv=None):
 
     batches = Path(args.data_path) / "cifar-10-batches-py"
     if not (batches / "data_batch_1").is_file():
-        aml_project.fail(f"no CIFAR-10 in {batches}",
-                         "download it once with python src/train.py --epochs 1, or put the extracted "
-                         f"cifar-10-batches-py folder into {args.data_path}")
+        aml_project.fail(
+            f"no CIFAR-10 in {batches}",
+            "download it once with python src/train.py --epochs 1, or put the extracted "
+            f"cifar-10-batches-py folder into {args.data_path}",
+        )
     aml_project.read_config()
     ws = aml_project.load_workspace(args.timeout)
     datastore = aml_project.default_datastore(ws, args.timeout)
     target = f"{aml_project.DATASTORE_PATH}/cifar-10-batches-py"
-    aml_project.bounded(lambda: datastore.upload(src_dir=str(batches), target_path=target, overwrite=True,
-                                                 show_progress=True),
-                        aml_project.UPLOAD_TIMEOUT_S, f"uploading {batches}", "run again")
+    aml_project.bounded(
+        lambda: datastore.upload(src_dir=str(batches), target_path=target, overwrite=True, show_progress=True),
+        aml_project.UPLOAD_TIMEOUT_S,
+        f"uploading {batches}",
+        "run again",
+    )
     print(f"Uploaded to {datastore.name}/{target}; train on it with python 06-run-pytorch-data.py")
 
 

@@ -1,5 +1,7 @@
 """Train on the cluster with CIFAR-10 mounted from the datastore instead of downloaded (tutorial part 4)."""
+
 import aml_project
+
 from azureml.core import Environment, ScriptRunConfig
 
 
@@ -13,11 +15,13 @@ def main(argv=None):
     datastore = aml_project.default_datastore(ws, args.timeout)
     data = datastore.path(aml_project.DATASTORE_PATH, data_reference_name="cifar10").as_mount()
 
-    config = ScriptRunConfig(source_directory=str(aml_project.SOURCE_DIR),
-                             script="train.py",
-                             arguments=["--data-path", str(data), *args.train_args],
-                             compute_target=args.compute,
-                             distributed_job_config=aml_project.distribution(args))
+    config = ScriptRunConfig(
+        source_directory=str(aml_project.SOURCE_DIR),
+        script="train.py",
+        arguments=["--data-path", str(data), *args.train_args],
+        compute_target=args.compute,
+        distributed_job_config=aml_project.distribution(args),
+    )
     config.run_config.data_references = {data.data_reference_name: data.to_config()}
 
     # set up pytorch environment

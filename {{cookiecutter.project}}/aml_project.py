@@ -1,4 +1,5 @@
 """The names chosen when this project was made, and what the control scripts share: pre-flight, login, workspace."""
+
 import ast
 import json
 import os
@@ -14,8 +15,8 @@ SOURCE_DIR = ROOT / "src"  # the only folder uploaded to Azure ML
 ENV_FILE = ROOT / ".azureml" / "pytorch-env.yml"
 ENV_NAME = "{{ cookiecutter.__env_name }}"
 
-EXPERIMENT = "{{ cookiecutter.experiment_name }}"
-HELLO_EXPERIMENT = "{{ cookiecutter.__hello_experiment }}"
+EXPERIMENT = "{{ cookiecutter.experiment_name }}"  # noqa: E501 (a long answer)
+HELLO_EXPERIMENT = "{{ cookiecutter.__hello_experiment }}"  # noqa: E501 (a long answer)
 COMPUTE_NAME = "{{ cookiecutter.compute_name }}"
 VM_SIZE = "{{ cookiecutter.vm_size }}"
 MAX_NODES = {{ cookiecutter.max_nodes }}
@@ -32,13 +33,25 @@ DATASTORE_PATH = "datasets/cifar10"  # where 05 uploads data/ and 06 mounts it f
 GPU_VM_SIZE = "Standard_NC4as_T4_v3"  # 1 NVIDIA T4 per node
 COMPUTE_NAME_RULE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,14}[A-Za-z0-9]")
 # The package that provides each module the training code imports (the environment file must name it).
-PACKAGES = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "matplotlib": "matplotlib",
-            "tqdm": "tqdm", "azureml": "azureml-core"}
+PACKAGES = {
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "numpy": "numpy",
+    "matplotlib": "matplotlib",
+    "tqdm": "tqdm",
+    "azureml": "azureml-core",
+}
 # The service principal a login without a person uses (also what CI systems set).
 SERVICE_PRINCIPAL_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
 # Where Workspace.from_config() looks, in its order, in each folder from the start upwards.
 CONFIG_SEARCH = (Path(".azureml", "config.json"), Path("aml_config", "config.json"), Path("config.json"))
 CONFIG_KEYS = ("subscription_id", "resource_group", "workspace_name")
+# Where a workspace is named when there is no config file, e.g. by a CI system's repository variables.
+CONFIG_VARIABLES = {
+    "subscription_id": "AZURE_SUBSCRIPTION_ID",
+    "resource_group": "AZURE_RESOURCE_GROUP",
+    "workspace_name": "AZUREML_WORKSPACE_NAME",
+}
 
 
 def fail(problem, fix):
@@ -51,8 +64,10 @@ def require_sdk():
     try:
         import azureml.core  # noqa: F401
     except ImportError:
-        fail("azureml-core (the Azure ML SDK v1) is not installed in this Python",
-             f"conda env create -f {ENV_FILE.relative_to(ROOT)}, then conda activate {ENV_NAME}")
+        fail(
+            "azureml-core (the Azure ML SDK v1) is not installed in this Python",
+            f"conda env create -f {ENV_FILE.relative_to(ROOT)}, then conda activate {ENV_NAME}",
+        )
 
 
 def find_config(start=ROOT):
@@ -65,13 +80,20 @@ def find_config(start=ROOT):
 
 
 def read_config(start=ROOT):
-    """Return the path and contents of the workspace config, or stop with what to do when it is missing or broken."""
+    """Return the workspace config's path and contents (path None: named by CONFIG_VARIABLES), or stop with the fix."""
     path = find_config(start)
     if path is None:
-        fail(f"no workspace config: .azureml/config.json was not found in {start} or the folders above it",
-             "download config.json from your workspace in Azure ML Studio (workspace name at the top right, "
-             f"'Download config file') into {ROOT / '.azureml'}, or create a workspace with "
-             "python 01-create-workspace.py")
+        named = {key: os.environ.get(variable, "") for key, variable in CONFIG_VARIABLES.items()}
+        if all(named.values()):
+            return None, named
+        unset = [CONFIG_VARIABLES[key] for key, value in named.items() if not value]
+        also = f" ({', '.join(unset)} not set)" if len(unset) < len(named) else ""
+        fail(
+            f"no workspace config: .azureml/config.json was not found in {start} or the folders above it{also}",
+            "download config.json from your workspace in Azure ML Studio (workspace name at the top right, "
+            f"'Download config file') into {ROOT / '.azureml'}, or create a workspace with "
+            "python 01-create-workspace.py, or set " + ", ".join(CONFIG_VARIABLES.values()),
+        )
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:
@@ -106,7 +128,7 @@ def bounded(action, seconds, what, fix):
 def summary(error):
     """One line that says what went wrong: the SDK's 'Message:' line when it has one, else the first line."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    messages = [line[len("Message:"):].strip() for line in lines if line.startswith("Message:")]
+    messages = [line[len("Message:") :].strip() for line in lines if line.startswith("Message:")]
     text = (messages or [line for line in lines if not line.endswith(":")] or [type(error).__name__])[0]
     return text if len(text) <= 300 else text[:297] + "..."
 
@@ -119,41 +141,76 @@ def load_workspace(timeout=TIMEOUT_S):
     name = config.get("workspace_name") or config.get("Scope", "").split("/")[-1]
     auth, how = authentication(timeout)
     print(f"Connecting to workspace {name!r} ({how}) ...", flush=True)
-    login_fix = ("check " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + " and the service principal's role on the "
-                 "workspace" if how.startswith("service principal") else "log in with 'az login --use-device-code'")
-    return bounded(lambda: Workspace.from_config(path=str(path), auth=auth), timeout,
-                   f"logging in ({how}) and connecting to workspace {name!r}",
-                   f"{login_fix}, and check the names in {path}")
+    login_fix = (
+        "check " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + " and the service principal's role on the workspace"
+        if how.startswith("service principal")
+        else "log in with 'az login --use-device-code'"
+    )
+    if path is None:
+        where = ", ".join(CONFIG_VARIABLES.values())
+
+        def connect():
+            return Workspace.get(
+                name,
+                auth=auth,
+                subscription_id=config["subscription_id"],
+                resource_group=config["resource_group"],
+            )
+    else:
+        where = path
+
+        def connect():
+            return Workspace.from_config(path=str(path), auth=auth)
+
+    return bounded(
+        connect,
+        timeout,
+        f"logging in ({how}) and connecting to workspace {name!r}",
+        f"{login_fix}, and check the names in {where}",
+    )
 
 
 def authentication(timeout=TIMEOUT_S):
     """Pick the login, non-interactive first: a service principal, then the Azure CLI's login, then a device code."""
-    from azureml.core.authentication import (InteractiveLoginAuthentication, ServicePrincipalAuthentication,
-                                             TokenAuthentication)
+    from azureml.core.authentication import (
+        InteractiveLoginAuthentication,
+        ServicePrincipalAuthentication,
+        TokenAuthentication,
+    )
 
     given = [name for name in SERVICE_PRINCIPAL_VARIABLES if os.environ.get(name)]
     if given:
         if len(given) < len(SERVICE_PRINCIPAL_VARIABLES):
-            fail(f"only {', '.join(given)} of the service principal variables are set",
-                 "set all of " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + ", or unset them to use 'az login'")
-        return ServicePrincipalAuthentication(tenant_id=os.environ["AZURE_TENANT_ID"],
-                                              service_principal_id=os.environ["AZURE_CLIENT_ID"],
-                                              service_principal_password=os.environ["AZURE_CLIENT_SECRET"]), \
-            "service principal from AZURE_CLIENT_ID"
+            fail(
+                f"only {', '.join(given)} of the service principal variables are set",
+                "set all of " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + ", or unset them to use 'az login'",
+            )
+        return ServicePrincipalAuthentication(
+            tenant_id=os.environ["AZURE_TENANT_ID"],
+            service_principal_id=os.environ["AZURE_CLIENT_ID"],
+            service_principal_password=os.environ["AZURE_CLIENT_SECRET"],
+        ), "service principal from AZURE_CLIENT_ID"
     az = shutil.which("az")
     if az:
         return TokenAuthentication(lambda audience: azure_cli_token(az, audience, timeout)), "Azure CLI login"
     if sys.stdin is not None and sys.stdin.isatty():
         return InteractiveLoginAuthentication(), "device code"
-    fail("no way to log in: no service principal variables, no Azure CLI, and no terminal for a device code",
-         "install the Azure CLI and run 'az login --use-device-code', or set " + ", ".join(SERVICE_PRINCIPAL_VARIABLES))
+    fail(
+        "no way to log in: no service principal variables, no Azure CLI, and no terminal for a device code",
+        "install the Azure CLI and run 'az login --use-device-code', or set " + ", ".join(SERVICE_PRINCIPAL_VARIABLES),
+    )
 
 
 def azure_cli_token(az, audience, timeout=TIMEOUT_S):
     """An access token for `audience` from the Azure CLI's login (the CLI stays outside the training environment)."""
     try:
-        result = subprocess.run([az, "account", "get-access-token", "--resource", audience, "--output", "json"],
-                                capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [az, "account", "get-access-token", "--resource", audience, "--output", "json"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"the Azure CLI gave no token within {timeout:g} s") from None
     if result.returncode != 0:
@@ -164,14 +221,19 @@ def azure_cli_token(az, audience, timeout=TIMEOUT_S):
 def preflight(compute=None, needs_workspace=True):
     """Check, before any network call, what would make a submission fail: names, environment file, snapshot, config."""
     if compute is not None and not COMPUTE_NAME_RULE.fullmatch(compute):
-        fail(f"compute name {compute!r} is not valid",
-             "use 2-16 letters, digits or '-', starting with a letter and not ending with '-' (--compute NAME)")
+        fail(
+            f"compute name {compute!r} is not valid",
+            "use 2-16 letters, digits or '-', starting with a letter and not ending with '-' (--compute NAME)",
+        )
     check_environment()
     files, total = check_snapshot()
     if needs_workspace:
         read_config()
-    print(f"Pre-flight checks passed: snapshot of src/ has {len(files)} files, {total / 1024:.1f} KiB; "
-          f"{ENV_FILE.relative_to(ROOT)} names every package src/ imports.", flush=True)
+    print(
+        f"Pre-flight checks passed: snapshot of src/ has {len(files)} files, {total / 1024:.1f} KiB; "
+        f"{ENV_FILE.relative_to(ROOT)} names every package src/ imports.",
+        flush=True,
+    )
 
 
 def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
@@ -182,20 +244,29 @@ def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
         env = Environment.from_conda_specification(name=ENV_NAME, file_path=str(env_file))
     except Exception as err:  # the SDK raises several kinds for a missing or malformed file
         fail(f"{env_file} cannot be read as a conda environment: {summary(err)}", "fix the YAML (see the line named)")
-    named = {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.pip_packages}
-    named |= {re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.conda_packages}
+    named = {
+        re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.pip_packages
+    }
+    named |= {
+        re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.conda_packages
+    }
     local = {path.stem for path in Path(source_dir).glob("*.py")}
     for path in sorted(Path(source_dir).glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            )
             for module in (m.split(".")[0] for m in modules):
                 if module in local or module in sys.stdlib_module_names:
                     continue
                 package = PACKAGES.get(module, module)
                 if package.lower() not in named:
-                    fail(f"src/{path.name} imports {module}, but {env_file.name} does not name {package}",
-                         f"add '- {package}' under pip: in {env_file.relative_to(ROOT)}")
+                    fail(
+                        f"src/{path.name} imports {module}, but {env_file.name} does not name {package}",
+                        f"add '- {package}' under pip: in {env_file.relative_to(ROOT)}",
+                    )
 
 
 def check_snapshot(source_dir=SOURCE_DIR):
@@ -213,21 +284,33 @@ def check_snapshot(source_dir=SOURCE_DIR):
                 break
             culprits.append(path)
             remaining -= size
-        problem = (f"the snapshot of src/ is {total / 2**20:.0f} MB, over Azure ML's limit of "
-                   f"{SNAPSHOT_MAX_SIZE_BYTES / 2**20:.0f} MB; largest: "
-                   + ", ".join(f"{path} ({dict(files)[path] / 2**20:.0f} MB)" for path in culprits))
+        problem = (
+            f"the snapshot of src/ is {total / 2**20:.0f} MB, over Azure ML's limit of "
+            f"{SNAPSHOT_MAX_SIZE_BYTES / 2**20:.0f} MB; largest: "
+            + ", ".join(f"{path} ({dict(files)[path] / 2**20:.0f} MB)" for path in culprits)
+        )
     else:  # the folders with the most files
         counts = {}
         for path, _ in files:
             counts[path.split(os.sep)[0]] = counts.get(path.split(os.sep)[0], 0) + 1
-        culprits = [top for top in sorted(counts, key=lambda top: -counts[top])
-                    if (Path(source_dir) / top).is_dir()][:3]
-        problem = (f"the snapshot of src/ has {len(files)} files, over Azure ML's limit of {SNAPSHOT_MAX_FILES}; "
-                   "most are in " + ", ".join(f"{top} ({counts[top]} files)" for top in culprits))
-    rules = sorted({path.split(os.sep)[0] + ("/" if os.sep in path or (Path(source_dir) / path).is_dir() else "")
-                    for path in culprits})
-    fail(problem, f"keep data outside src/ (the project's data/ folder), or add to src/"
-                  f"{ignore.name if ignore else '.amlignore'}: " + " ".join(rules))
+        culprits = [top for top in sorted(counts, key=lambda top: -counts[top]) if (Path(source_dir) / top).is_dir()][
+            :3
+        ]
+        problem = (
+            f"the snapshot of src/ has {len(files)} files, over Azure ML's limit of {SNAPSHOT_MAX_FILES}; "
+            "most are in " + ", ".join(f"{top} ({counts[top]} files)" for top in culprits)
+        )
+    rules = sorted(
+        {
+            path.split(os.sep)[0] + ("/" if os.sep in path or (Path(source_dir) / path).is_dir() else "")
+            for path in culprits
+        }
+    )
+    fail(
+        problem,
+        f"keep data outside src/ (the project's data/ folder), or add to src/"
+        f"{ignore.name if ignore else '.amlignore'}: " + " ".join(rules),
+    )
     return files, total
 
 
@@ -256,18 +339,24 @@ def submission_arguments(description, argv=None, more=None):
     """Read the flags 04 and 06 share: dry run, wait, compute, experiment, nodes, timeout and train.py's own flags."""
     import argparse
 
-    parser = argparse.ArgumentParser(description=description,
-                                     epilog="example: python 04-run-pytorch.py --wait -- --epochs 10")
+    parser = argparse.ArgumentParser(
+        description=description, epilog="example: python 04-run-pytorch.py --wait -- --epochs 10"
+    )
     parser.add_argument("--dry-run", action="store_true", help="build the run offline, print it, submit nothing")
     parser.add_argument("--wait", action="store_true", help="stream the run's log here until it ends")
     parser.add_argument("--compute", default=COMPUTE_NAME, help=f"cluster to run on (default: {COMPUTE_NAME})")
     parser.add_argument("--experiment", default=EXPERIMENT, help=f"experiment name (default: {EXPERIMENT})")
     parser.add_argument("--node-count", type=int, default=1, help="nodes for distributed training (default: 1)")
-    parser.add_argument("--process-count-per-node", type=int, default=1,
-                        help="processes per node, e.g. one per GPU (default: 1)")
+    parser.add_argument(
+        "--process-count-per-node", type=int, default=1, help="processes per node, e.g. one per GPU (default: 1)"
+    )
     parser.add_argument("--gpu", action="store_true", help="the cluster has NVIDIA GPUs: use NCCL between processes")
-    parser.add_argument("--timeout", type=float, default=TIMEOUT_S,
-                        help=f"seconds for logging in and reaching the workspace (default: {TIMEOUT_S})")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT_S,
+        help=f"seconds for logging in and reaching the workspace (default: {TIMEOUT_S})",
+    )
     if more:
         more(parser)
     parser.add_argument("train_args", nargs="*", help="flags for train.py, after --")
@@ -276,8 +365,9 @@ def submission_arguments(description, argv=None, more=None):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be 1 or more")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}", args.experiment):
-        parser.error(f"--experiment {args.experiment!r}: use 1-255 letters, digits, '_' or '-', starting with a "
-                     "letter or digit")
+        parser.error(
+            f"--experiment {args.experiment!r}: use 1-255 letters, digits, '_' or '-', starting with a letter or digit"
+        )
     return args
 
 
@@ -288,12 +378,13 @@ def distribution(args):
     processes = args.node_count * args.process_count_per_node
     if processes == 1:
         return None
-    return PyTorchConfiguration(communication_backend="Nccl" if args.gpu else "Gloo",
-                                process_count=processes, node_count=args.node_count)
+    return PyTorchConfiguration(
+        communication_backend="Nccl" if args.gpu else "Gloo", process_count=processes, node_count=args.node_count
+    )
 
 
 def submit(config, args, ws=None, checked=False):
-    """Pre-flight (unless `checked`), then submit and print the Studio link (--wait: stream the log); --dry-run prints."""
+    """Pre-flight (unless `checked`), then submit and print the Studio link (--wait: stream the log), or --dry-run."""
     from azureml.core import Experiment
 
     if not checked:
@@ -304,10 +395,17 @@ def submit(config, args, ws=None, checked=False):
         return None
     ws = ws or load_workspace(args.timeout)
     experiment = Experiment(workspace=ws, name=args.experiment)
-    run = bounded(lambda: experiment.submit(config), SUBMIT_TIMEOUT_S,
-                  "uploading src/ and submitting the run", "run again")
+    run = bounded(
+        lambda: experiment.submit(config), SUBMIT_TIMEOUT_S, "uploading src/ and submitting the run", "run again"
+    )
     aml_url = run.get_portal_url()
     print(aml_url, flush=True)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):  # in a GitHub Actions job: put the link on the run's summary page
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as page:
+            page.write(
+                f"Training run {run.id} submitted to experiment {args.experiment}: "
+                f"[open it in Azure ML Studio]({aml_url})\n"
+            )
     if args.wait:
         run.wait_for_completion(show_output=True)
     return run
@@ -318,8 +416,12 @@ def default_datastore(ws, timeout=TIMEOUT_S):
     if ws is None:
         from azureml.data.azure_storage_datastore import AzureBlobDatastore
 
-        return AzureBlobDatastore(workspace=None, name="workspaceblobstore", container_name="(the workspace's)",
-                                  account_name="(the workspace's)")
+        return AzureBlobDatastore(
+            workspace=None,
+            name="workspaceblobstore",
+            container_name="(the workspace's)",
+            account_name="(the workspace's)",
+        )
     return bounded(ws.get_default_datastore, timeout, "finding the default datastore", "run again")
 
 
@@ -336,13 +438,17 @@ def describe_submission(config, experiment):
         print(f"    {line}")
     job = config.run_config
     if job.node_count > 1 or (job.pytorch.process_count or 1) > 1:
-        print(f"distributed:  PyTorch, {job.node_count} node(s), {job.pytorch.process_count} process(es) in all, "
-              f"backend {job.pytorch.communication_backend}")
+        print(
+            f"distributed:  PyTorch, {job.node_count} node(s), {job.pytorch.process_count} process(es) in all, "
+            f"backend {job.pytorch.communication_backend}"
+        )
     else:
         print("distributed:  no (one process)")
     for name, reference in job.data_references.items():
-        print(f"data:         {reference.mode} {reference.data_store_name}/{reference.path_on_data_store} "
-              f"(train.py gets its mount path for $AZUREML_DATAREFERENCE_{name})")
+        print(
+            f"data:         {reference.mode} {reference.data_store_name}/{reference.path_on_data_store} "
+            f"(train.py gets its mount path for $AZUREML_DATAREFERENCE_{name})"
+        )
     rule = f"ignore rules from {ignore.name}" if ignore else "no ignore file"
     total = sum(size for _, size in files)
     print(f"snapshot:     {len(files)} files, {total / 1024:.1f} KiB ({rule})")

@@ -19,7 +19,10 @@ for line in lines[start + 1:]:
     print(line.strip()[2:].split("#")[0].strip())
 PY
 )
-"$PYTHON" -m pip install --disable-pip-version-check -q "${requirements[@]}" pytest pyyaml
+"$PYTHON" -m pip install --disable-pip-version-check -q "${requirements[@]}" pytest pyyaml pre-commit
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  "$PYTHON" -m pre_commit install  # lint on commit (.pre-commit-config.yaml)
+fi
 
 "$PYTHON" src/train.py --synthetic 400 --epochs 1 --log-interval 50
 echo "Ready. Log in to Azure with: az login --use-device-code"

@@ -1,4 +1,5 @@
-"""CIFAR-10 for training: torchvision's download into data/ or synthetic images in the same format, batched on the device."""
+"""CIFAR-10 for training: torchvision's download into data/ or synthetic images in its format, batched on the device."""
+
 import os
 import pickle
 import shutil
@@ -25,12 +26,13 @@ class SyntheticCIFAR10(torchvision.datasets.CIFAR10):
 
 
 def load_cifar10(data_path, synthetic=0):
-    """Return CIFAR-10's (train, test) splits as the tutorial loads them, or `synthetic` made-up images in the same format."""
+    """Return CIFAR-10's (train, test) splits as the tutorial loads them, or `synthetic` made-up ones."""
     if synthetic:
         with tempfile.TemporaryDirectory(prefix="synthetic-cifar10-") as root:
             write_synthetic_cifar10(root, n_train=synthetic)
-            return tuple(SyntheticCIFAR10(root=root, train=train, transform=transforms.ToTensor())
-                         for train in (True, False))
+            return tuple(
+                SyntheticCIFAR10(root=root, train=train, transform=transforms.ToTensor()) for train in (True, False)
+            )
     return tuple(download_cifar10(data_path, train=train) for train in (True, False))
 
 
@@ -55,10 +57,10 @@ class ResidentLoader:
 
     def shard(self, order):
         """This rank's part of an epoch's order of all images: disjoint from the other ranks' parts, and as long."""
-        return order[self.rank:self.per_rank * self.world_size:self.world_size]
+        return order[self.rank : self.per_rank * self.world_size : self.world_size]
 
     def __iter__(self):
-        """Each epoch: a fresh random order (or the resumed one, from its batch on), scaled to [0, 1] as ToTensor() does."""
+        """Each epoch: a fresh random order (or the resumed one, from its batch on), scaled as ToTensor() does."""
         n, first = len(self.labels), 0
         if self._resumed is not None:
             (self.order, first), self._resumed = self._resumed, None
@@ -68,13 +70,17 @@ class ResidentLoader:
             self.order = torch.arange(n, device=self.labels.device)
         indices = None if self.order is None else self.shard(self.order)
         for start in range(first * self.batch_size, self.per_rank, self.batch_size):
-            index = slice(start, start + self.batch_size) if indices is None else indices[start:start + self.batch_size]
+            index = (
+                slice(start, start + self.batch_size) if indices is None else indices[start : start + self.batch_size]
+            )
             yield self.images[index].float().div_(255), self.labels[index]
 
     def state_dict(self):
         """What resuming needs: this epoch's order and the generator's state (torch's own RNG is saved apart)."""
-        return {"order": None if self.order is None else self.order.cpu(),
-                "generator": None if self.generator is None else self.generator.get_state()}
+        return {
+            "order": None if self.order is None else self.order.cpu(),
+            "generator": None if self.generator is None else self.generator.get_state(),
+        }
 
     def load_state_dict(self, state, next_batch=0):
         """Restore the generator; with next_batch > 0, the next epoch goes on in the saved order from that batch."""
@@ -100,7 +106,8 @@ def download_cifar10(data_path, train=True):
             root.rmdir()
         raise SystemExit(
             f"error: could not download CIFAR-10 into {root}: {err}. Fix: connect to the internet and run again, "
-            f"put the extracted {BASE_FOLDER} folder into {root}, or train offline on made-up images with --synthetic N."
+            f"put the extracted {BASE_FOLDER} folder into {root}, "
+            "or train offline on made-up images with --synthetic N."
         ) from None
     finally:
         socket.setdefaulttimeout(previous_timeout)
@@ -115,7 +122,7 @@ def write_synthetic_cifar10(root, n_train, n_test=None, seed=0):
     partial.mkdir(parents=True)
     rng = np.random.default_rng(seed)
     train_files = [name for name, _ in torchvision.datasets.CIFAR10.train_list]
-    for name, indices in zip(train_files, np.array_split(np.arange(n_train), len(train_files))):
+    for name, indices in zip(train_files, np.array_split(np.arange(n_train), len(train_files)), strict=True):
         _write_batch(partial / name, f"training batch {name[-1]} of 5", *synthetic_images(len(indices), rng))
     _write_batch(partial / "test_batch", "testing batch 1 of 1", *synthetic_images(n_test, rng))
     with open(partial / "batches.meta", "wb") as f:
@@ -127,10 +134,23 @@ def write_synthetic_cifar10(root, n_train, n_test=None, seed=0):
 
 
 def synthetic_images(n, rng):
-    """Make n 32x32 images as CIFAR-10 stores them (uint8 rows of 3072) and their labels; each class has its own colour and stripes."""
+    """Make n 32x32 images as CIFAR-10 stores them (uint8 rows of 3072), each class in its own colours."""
     labels = rng.permutation(np.arange(n) % 10)
-    palette = np.array([[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
-                        [145, 30, 180], [70, 240, 240], [240, 50, 230], [128, 128, 0], [0, 0, 128]], dtype=np.float32)
+    palette = np.array(
+        [
+            [230, 25, 75],
+            [60, 180, 75],
+            [255, 225, 25],
+            [0, 130, 200],
+            [245, 130, 48],
+            [145, 30, 180],
+            [70, 240, 240],
+            [240, 50, 230],
+            [128, 128, 0],
+            [0, 0, 128],
+        ],
+        dtype=np.float32,
+    )
     rows = np.arange(32, dtype=np.float32)[:, None]
     stripes = np.stack([np.sin(rows * (c + 1) * np.pi / 16) * np.ones((1, 32), np.float32) for c in range(10)])
     images = 0.6 * palette[labels][:, :, None, None] + 60 * stripes[labels][:, None] + 60
@@ -140,7 +160,11 @@ def synthetic_images(n, rng):
 
 
 def _write_batch(path, batch_label, data, labels):
-    batch = {"batch_label": batch_label, "labels": labels, "data": data,
-             "filenames": [f"synthetic_{i:05d}.png" for i in range(len(labels))]}
+    batch = {
+        "batch_label": batch_label,
+        "labels": labels,
+        "data": data,
+        "filenames": [f"synthetic_{i:05d}.png" for i in range(len(labels))],
+    }
     with open(path, "wb") as f:
         pickle.dump(batch, f)

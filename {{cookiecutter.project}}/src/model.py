@@ -1,4 +1,5 @@
 """The tutorial's convolutional network for 32x32 colour images in 10 classes."""
+
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -7,7 +8,7 @@ class Net(nn.Module):
     """Two conv layers (3->6, 6->16, kernel 5) with max pooling, then fully connected 400->120->84->10."""
 
     def __init__(self):
-        super(Net, self).__init__()
+        super().__init__()
         self.conv1 = nn.Conv2d(3, 6, 5)
         self.pool = nn.MaxPool2d(2, 2)
         self.conv2 = nn.Conv2d(6, 16, 5)

@@ -1,5 +1,6 @@
 """Where a training run executes: device, data and outputs folders locally and on Azure ML, the processes of a
 distributed run, checkpoints to resume from, flag types, a stand-in Run."""
+
 import argparse
 import json
 import os
@@ -15,7 +16,7 @@ SRC_DIR = Path(__file__).resolve().parent
 
 
 def run_root():
-    """The folder that holds data/: the project root locally (whether started there or in src/), else the working directory, as on Azure ML."""
+    """The folder that holds data/: the project root locally (started there or in src/), else the working directory."""
     project = SRC_DIR.parent
     if (project / ".azureml" / "pytorch-env.yml").is_file():
         return project
@@ -28,18 +29,20 @@ def default_data_path():
 
 
 def default_output_dir():
-    """Where the model, metrics and plot go: outputs/ beside src/ locally, ./outputs on Azure ML (uploaded with the run)."""
+    """Where the model, metrics and plot go: outputs/ beside src/ locally, ./outputs on Azure ML (kept with the run)."""
     return str(run_root() / "outputs")
 
 
 def pick_device(name):
-    """The torch device for --device: auto takes CUDA, then Apple's MPS, then the CPU; an absent one stops with the fix."""
+    """The torch device for --device: auto takes CUDA, then Apple's MPS, then the CPU; a missing one stops."""
     available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
     if name == "auto":
         name = next(device for device in ("cuda", "mps", "cpu") if available[device])
     if not available[name]:
-        raise SystemExit(f"error: --device {name} was asked for, but this machine has no {name.upper()} device "
-                         "that PyTorch can use. Fix: use --device auto (or cpu), or run where one is.")
+        raise SystemExit(
+            f"error: --device {name} was asked for, but this machine has no {name.upper()} device "
+            "that PyTorch can use. Fix: use --device auto (or cpu), or run where one is."
+        )
     return torch.device(name)
 
 
@@ -52,8 +55,10 @@ def start_distributed(device):
         device = torch.device("cuda", local_rank)  # one GPU per process on each machine
         torch.cuda.set_device(device)
     elif device.type != "cpu":
-        raise SystemExit(f"error: distributed training runs on CUDA or the CPU, not {device.type.upper()}. "
-                         "Fix: use --device cpu, or start a single process.")
+        raise SystemExit(
+            f"error: distributed training runs on CUDA or the CPU, not {device.type.upper()}. "
+            "Fix: use --device cpu, or start a single process."
+        )
     # RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT come from the environment (env://)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return device
@@ -100,7 +105,7 @@ def shard(device):
     """ResidentLoader's options for this process's shard: rank, world size, a generator seeded alike on all ranks."""
     if not is_distributed():
         return {}  # one process: the whole data, in torch's own random order
-    seed = [torch.randint(2 ** 62, ()).item()]  # rank 0's draw, sent to the others: the same order on every rank
+    seed = [torch.randint(2**62, ()).item()]  # rank 0's draw, sent to the others: the same order on every rank
     dist.broadcast_object_list(seed, src=0)
     generator = torch.Generator(device=device).manual_seed(seed[0])
     return {"rank": rank(), "world_size": world_size(), "generator": generator}
@@ -143,18 +148,27 @@ class Checkpoint:
             running = [running_loss]
         if not is_main():
             return
-        state = {"model": unwrap(self.net).state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "epoch": epoch, "step": step, "steps": steps, "losses": list(losses),
-                 "running_loss": [value.item() for value in running], "loader": self.loader.state_dict(),
-                 "batches": len(self.loader), "world_size": world_size(), "rng_cpu": torch.get_rng_state(),
-                 "rng_cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
+        state = {
+            "model": unwrap(self.net).state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "epoch": epoch,
+            "step": step,
+            "steps": steps,
+            "losses": list(losses),
+            "running_loss": [value.item() for value in running],
+            "loader": self.loader.state_dict(),
+            "batches": len(self.loader),
+            "world_size": world_size(),
+            "rng_cpu": torch.get_rng_state(),
+            "rng_cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(self.path.name + f".{os.getpid()}.partial")
         torch.save(state, partial)
         os.replace(partial, self.path)  # a kill leaves the old checkpoint or the new one, never half of one
 
     def resume(self):
-        """Restore the checkpoint's state, if there is one, and return it with the epoch and step to go on from; else None."""
+        """Restore the checkpoint's state, if any, and return it with the epoch and step to go on from; else None."""
         state = [torch.load(self.path, map_location="cpu", weights_only=True) if self.path.is_file() else None]
         if is_distributed():
             dist.broadcast_object_list(state, src=0)  # rank 0's view: other machines need not see its output folder
@@ -162,8 +176,10 @@ class Checkpoint:
         if state is None:
             return None
         if (state["batches"], state["world_size"]) != (len(self.loader), world_size()):
-            raise SystemExit(f"error: {self.path} is from a run with other data, --batch-size or number of processes. "
-                             "Fix: run with the same flags, or start afresh with --no-resume.")
+            raise SystemExit(
+                f"error: {self.path} is from a run with other data, --batch-size or number of processes. "
+                "Fix: run with the same flags, or start afresh with --no-resume."
+            )
         unwrap(self.net).load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng_cpu"])
@@ -173,8 +189,13 @@ class Checkpoint:
         if step == len(self.loader):
             epoch, step = epoch + 1, 0  # the epoch was finished: go on with a fresh order
         self.loader.load_state_dict(state["loader"], next_batch=step)
-        return {**state, "at": (state["epoch"], state["step"]), "epoch": epoch, "step": step,
-                "running_loss": state["running_loss"][rank()] if step else 0.0}
+        return {
+            **state,
+            "at": (state["epoch"], state["step"]),
+            "epoch": epoch,
+            "step": step,
+            "running_loss": state["running_loss"][rank()] if step else 0.0,
+        }
 
     def remove(self):
         """Delete the checkpoint once the run has finished and saved its outputs, so that a new run starts afresh."""
@@ -260,8 +281,10 @@ class StdoutRun:
     def get_context(cls):
         """Return a stand-in run, saying once that metrics go to stdout only."""
         if not cls.announced:
-            print("azureml-core is not installed: metrics go to stdout only "
-                  "(install the environment in .azureml/pytorch-env.yml to log them to Azure ML)")
+            print(
+                "azureml-core is not installed: metrics go to stdout only "
+                "(install the environment in .azureml/pytorch-env.yml to log them to Azure ML)"
+            )
             cls.announced = True
         return cls()
 

@@ -1,4 +1,5 @@
 """Train the tutorial's CNN on CIFAR-10 and log the loss to Azure ML (alone, or as one of several processes)."""
+
 import argparse
 import sys
 import time
@@ -8,9 +9,27 @@ import torch.optim as optim
 
 from data import ResidentLoader, load_cifar10
 from model import Net
-from runtime import (Checkpoint, default_data_path, default_output_dir, distribute, is_main, local_main_first,
-                     mean_over_ranks, non_negative_int, pick_device, positive_float, positive_int, progress,
-                     save_outputs, seconds_since, shard, start_distributed, stop_distributed, unit_float, world_size)
+from runtime import (
+    Checkpoint,
+    default_data_path,
+    default_output_dir,
+    distribute,
+    is_main,
+    local_main_first,
+    mean_over_ranks,
+    non_negative_int,
+    pick_device,
+    positive_float,
+    positive_int,
+    progress,
+    save_outputs,
+    seconds_since,
+    shard,
+    start_distributed,
+    stop_distributed,
+    unit_float,
+    world_size,
+)
 
 try:
     from azureml.core import Run
@@ -25,23 +44,50 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=positive_int, default=4, help="images per mini-batch (default: 4)")
     parser.add_argument("--lr", type=positive_float, default=0.001, help="SGD learning rate (default: 0.001)")
     parser.add_argument("--momentum", type=unit_float, default=0.9, help="SGD momentum (default: 0.9)")
-    parser.add_argument("--log-interval", type=positive_int, default=2000,
-                        help="log the mean loss every N mini-batches (default: 2000)")
-    parser.add_argument("--data-path", default=None,
-                        help="folder for CIFAR-10 (default: data/ in the project root; ./data on Azure ML)")
-    parser.add_argument("--synthetic", type=non_negative_int, default=0, metavar="N",
-                        help="train on N made-up images in CIFAR-10's format instead (no download)")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
-                        help="where to train: auto takes CUDA, then MPS, then the CPU (default: auto)")
-    parser.add_argument("--threads", type=non_negative_int, default=0,
-                        help="CPU threads for PyTorch; 0 keeps its choice, one per core (default: 0)")
-    parser.add_argument("--output-dir", default=None,
-                        help="where model.pt, metrics.json and loss.png go (default: outputs/ in the project root)")
+    parser.add_argument(
+        "--log-interval", type=positive_int, default=2000, help="log the mean loss every N mini-batches (default: 2000)"
+    )
+    parser.add_argument(
+        "--data-path", default=None, help="folder for CIFAR-10 (default: data/ in the project root; ./data on Azure ML)"
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="train on N made-up images in CIFAR-10's format instead (no download)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        default="auto",
+        help="where to train: auto takes CUDA, then MPS, then the CPU (default: auto)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=non_negative_int,
+        default=0,
+        help="CPU threads for PyTorch; 0 keeps its choice, one per core (default: 0)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help="where model.pt, metrics.json and loss.png go (default: outputs/ in the project root)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
-    parser.add_argument("--checkpoint-every", type=non_negative_int, default=0, metavar="K",
-                        help="also save checkpoint.pt every K steps, not only after each epoch; 0: off (default: 0)")
-    parser.add_argument("--no-resume", dest="resume", action="store_false",
-                        help="start afresh, ignoring the output folder's checkpoint.pt of an interrupted run")
+    parser.add_argument(
+        "--checkpoint-every",
+        type=non_negative_int,
+        default=0,
+        metavar="K",
+        help="also save checkpoint.pt every K steps, not only after each epoch; 0: off (default: 0)",
+    )
+    parser.add_argument(
+        "--no-resume",
+        dest="resume",
+        action="store_false",
+        help="start afresh, ignoring the output folder's checkpoint.pt of an interrupted run",
+    )
     args = parser.parse_args(argv)
     args.data_path = args.data_path or default_data_path()
     args.output_dir = args.output_dir or default_output_dir()
@@ -125,9 +171,19 @@ def train(args):
 
     # test the network on the images it has not seen
     accuracy = evaluate(net, ResidentLoader(testset, batch_size=1000, device=device, shuffle=False))
-    metrics = {"loss": losses[-1] if losses else None, "losses": losses, "log_interval": args.log_interval,
-               "accuracy": accuracy, "images": images, "test_images": len(testset), "seconds": seconds,
-               "images_per_sec": images / seconds, "device": str(device), "steps": steps, "processes": world_size()}
+    metrics = {
+        "loss": losses[-1] if losses else None,
+        "losses": losses,
+        "log_interval": args.log_interval,
+        "accuracy": accuracy,
+        "images": images,
+        "test_images": len(testset),
+        "seconds": seconds,
+        "images_per_sec": images / seconds,
+        "device": str(device),
+        "steps": steps,
+        "processes": world_size(),
+    }
     if is_main():
         run.log('accuracy', accuracy)
         print(f'Accuracy on the {len(testset)} test images: {100 * accuracy:.1f}%')

@@ -1,4 +1,5 @@
 """Shared helpers for this project's tests: paths, running the project's scripts, and a machine without network."""
+
 import os
 import shutil
 import subprocess
@@ -25,10 +26,22 @@ socket.socket.connect = _refuse
 '''
 
 
+# Variables that name a workspace or a job summary page; tests set them only where they are the subject.
+OUTSIDE_VARIABLES = ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE_NAME", "GITHUB_STEP_SUMMARY")
+
+
 def run_script(script, *args, cwd=ROOT, env=None, timeout=600):
     """Run one of the project's scripts with this interpreter, as a user would, and return the finished process."""
-    return subprocess.run([sys.executable, str(Path(cwd) / script), *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+    base = {name: value for name, value in os.environ.items() if name not in OUTSIDE_VARIABLES}
+    return subprocess.run(
+        [sys.executable, str(Path(cwd) / script), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**base, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture
@@ -46,8 +59,13 @@ def offline(tmp_path):
 def project_copy(tmp_path):
     """A copy of this project in a fresh folder with no workspace config in it or above it."""
     copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("data", "outputs", "__pycache__", ".pytest_cache",
-                                                              "config.json", ".venv", ".git"))
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            "data", "outputs", "__pycache__", ".pytest_cache", "config.json", ".venv", ".git"
+        ),
+    )
     import aml_project
 
     if aml_project.find_config(copy) is not None:

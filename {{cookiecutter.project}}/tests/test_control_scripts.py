@@ -1,4 +1,5 @@
 """The control scripts: an offline dry run of the submission, and clear messages when a workspace cannot be reached."""
+
 import json
 import os
 import socket
@@ -7,9 +8,9 @@ import sys
 import threading
 import time
 
-import pytest
-
 import aml_project
+
+import pytest
 from conftest import run_script
 
 
@@ -27,8 +28,9 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     assert f"compute:      {aml_project.COMPUTE_NAME}" in out and f"experiment:   {aml_project.EXPERIMENT}" in out
     assert f"environment:  {aml_project.ENV_NAME}" in out and "- conda-forge" in out and "azureml-core" in out
     listed = [line.split()[-1] for line in out.split("snapshot:")[1].splitlines()[1:]]
-    assert sorted(listed) == sorted([".amlignore", "data.py", "hello.py", "model.py", "notes.txt", "runtime.py",
-                                     "train.py"])
+    assert sorted(listed) == sorted(
+        [".amlignore", "data.py", "hello.py", "model.py", "notes.txt", "runtime.py", "train.py"]
+    )
 
 
 def test_snapshot_follows_amlignore_over_gitignore(project_copy):
@@ -65,16 +67,22 @@ def test_broken_workspace_config_gives_a_clear_message(project_copy, offline):
 @pytest.mark.slow
 def test_unreachable_azure_gives_a_clear_message_in_time(project_copy, offline):
     env, network_log = offline
-    config = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "rg",
-              "workspace_name": "ws1"}
+    config = {
+        "subscription_id": "01234567-89ab-cdef-0123-456789abcdef",
+        "resource_group": "rg",
+        "workspace_name": "ws1",
+    }
     (project_copy / ".azureml" / "config.json").write_text(json.dumps(config))
     started = time.monotonic()
-    result = run_script("04-run-pytorch.py", cwd=project_copy, env={**env, **FAKE_SERVICE_PRINCIPAL},
-                        timeout=aml_project.TIMEOUT_S + 30)
+    result = run_script(
+        "04-run-pytorch.py", cwd=project_copy, env={**env, **FAKE_SERVICE_PRINCIPAL}, timeout=aml_project.TIMEOUT_S + 30
+    )
     assert time.monotonic() - started < aml_project.TIMEOUT_S + 15
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "error: logging in (service principal from AZURE_CLIENT_ID) and connecting to workspace 'ws1' failed" \
+    assert (
+        "error: logging in (service principal from AZURE_CLIENT_ID) and connecting to workspace 'ws1' failed"
         in result.stderr
+    )
     assert "AZURE_CLIENT_SECRET" in result.stderr
     assert network_log.exists()  # it did try, and was refused
 
@@ -98,8 +106,10 @@ def test_create_workspace_names_the_missing_details(project_copy, offline):
 
 @pytest.mark.slow
 def test_control_scripts_without_azureml_core_say_how_to_install_it(project_copy):
-    code = ("import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, '.'); "
-            "sys.argv = ['04-run-pytorch.py', '--dry-run']; runpy.run_path('04-run-pytorch.py', run_name='__main__')")
+    code = (
+        "import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, '.'); "
+        "sys.argv = ['04-run-pytorch.py', '--dry-run']; runpy.run_path('04-run-pytorch.py', run_name='__main__')"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=project_copy, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: azureml-core (the Azure ML SDK v1) is not installed")
@@ -111,8 +121,11 @@ NO_LOGIN = {name: "" for name in FAKE_SERVICE_PRINCIPAL}
 
 
 def write_config(project):
-    config = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "rg",
-              "workspace_name": "ws1"}
+    config = {
+        "subscription_id": "01234567-89ab-cdef-0123-456789abcdef",
+        "resource_group": "rg",
+        "workspace_name": "ws1",
+    }
     (project / ".azureml" / "config.json").write_text(json.dumps(config))
 
 
@@ -156,8 +169,10 @@ def test_environment_file_missing_an_imported_package_is_named(project_copy, off
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script, flags", [("04-run-pytorch.py", ["--dry-run", "--compute", "gpu_cluster"]),
-                                           ("02-create-compute.py", ["--name", "9lives"])])
+@pytest.mark.parametrize(
+    "script, flags",
+    [("04-run-pytorch.py", ["--dry-run", "--compute", "gpu_cluster"]), ("02-create-compute.py", ["--name", "9lives"])],
+)
 def test_invalid_compute_name_is_refused_before_any_network_call(script, flags, project_copy, offline):
     env, network_log = offline
     write_config(project_copy)
@@ -170,8 +185,21 @@ def test_invalid_compute_name_is_refused_before_any_network_call(script, flags, 
 @pytest.mark.slow
 def test_dry_run_shows_distributed_settings(project_copy, offline):
     env, network_log = offline
-    result = run_script("04-run-pytorch.py", "--dry-run", "--node-count", "2", "--process-count-per-node", "2",
-                        "--compute", "gpu-cluster", "--experiment", "scale-out", "--gpu", cwd=project_copy, env=env)
+    result = run_script(
+        "04-run-pytorch.py",
+        "--dry-run",
+        "--node-count",
+        "2",
+        "--process-count-per-node",
+        "2",
+        "--compute",
+        "gpu-cluster",
+        "--experiment",
+        "scale-out",
+        "--gpu",
+        cwd=project_copy,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("distributed:"))
     assert line.lower() == "distributed:  pytorch, 2 node(s), 4 process(es) in all, backend nccl"
@@ -232,8 +260,11 @@ def test_azure_cli_that_is_not_logged_in_is_reported(project_copy, offline, tmp_
     az = tmp_path / "az"  # stands in for the CLI, whose real answer needs the network
     az.write_text("#!/bin/sh\necho 'ERROR: Please run az login to setup account.' >&2\nexit 1\n")
     az.chmod(0o755)
-    result = run_script("04-run-pytorch.py", cwd=project_copy,
-                        env={**env, **NO_LOGIN, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"})
+    result = run_script(
+        "04-run-pytorch.py",
+        cwd=project_copy,
+        env={**env, **NO_LOGIN, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "(Azure CLI login)" in result.stderr and "the Azure CLI is not logged in" in result.stderr
     assert "az login --use-device-code" in result.stderr
@@ -256,5 +287,74 @@ def test_login_chain_prefers_a_service_principal_then_the_azure_cli(monkeypatch,
     monkeypatch.setenv("PATH", str(tmp_path))
     auth, how = aml_project.authentication()
     assert isinstance(auth, TokenAuthentication) and how == "Azure CLI login"
-    assert aml_project.azure_cli_token(str(tmp_path / "az"), "https://management.azure.com/") == \
-        "token-for-https://management.azure.com/"
+    assert (
+        aml_project.azure_cli_token(str(tmp_path / "az"), "https://management.azure.com/")
+        == "token-for-https://management.azure.com/"
+    )
+
+
+WORKSPACE_FROM_VARIABLES = {
+    "AZURE_SUBSCRIPTION_ID": "01234567-89ab-cdef-0123-456789abcdef",
+    "AZURE_RESOURCE_GROUP": "rg",
+    "AZUREML_WORKSPACE_NAME": "ws-from-ci",
+}
+
+
+@pytest.mark.slow
+def test_workspace_named_by_environment_variables_is_used_when_there_is_no_config_file(project_copy, offline):
+    env, network_log = offline
+    result = run_script(
+        "04-run-pytorch.py", cwd=project_copy, env={**env, **FAKE_SERVICE_PRINCIPAL, **WORKSPACE_FROM_VARIABLES}
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Pre-flight checks passed" in result.stdout
+    assert "connecting to workspace 'ws-from-ci' failed" in result.stderr
+    assert "check the names in AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, AZUREML_WORKSPACE_NAME" in result.stderr
+    assert network_log.exists()  # it went on to Azure, and was refused
+
+
+def test_workspace_variables_set_in_part_name_the_missing_ones(project_copy, monkeypatch):
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", WORKSPACE_FROM_VARIABLES["AZURE_SUBSCRIPTION_ID"])
+    monkeypatch.setenv("AZURE_RESOURCE_GROUP", "rg")
+    monkeypatch.delenv("AZUREML_WORKSPACE_NAME", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        aml_project.read_config(project_copy)
+    assert "(AZUREML_WORKSPACE_NAME not set)" in str(exit_info.value)
+    monkeypatch.setenv("AZUREML_WORKSPACE_NAME", "ws-from-ci")
+    assert aml_project.read_config(project_copy) == (
+        None,
+        {
+            "subscription_id": WORKSPACE_FROM_VARIABLES["AZURE_SUBSCRIPTION_ID"],
+            "resource_group": "rg",
+            "workspace_name": "ws-from-ci",
+        },
+    )
+
+
+def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path):
+    import azureml.core
+
+    class SubmittedRun:  # what Azure ML answers to a submission, which needs the network
+        id = "day1_1700000000_abcd"
+
+        def get_portal_url(self):
+            return "https://ml.azure.com/runs/day1_1700000000_abcd"
+
+    class Experiment:
+        def __init__(self, workspace, name):
+            self.name = name
+
+        def submit(self, config):
+            return SubmittedRun()
+
+    monkeypatch.setattr(azureml.core, "Experiment", Experiment)
+    page = tmp_path / "summary.md"
+    page.write_text("# earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(page))
+    args = aml_project.submission_arguments("test", [])
+    aml_project.submit(config=None, args=args, ws=object(), checked=True)
+    assert page.read_text() == (
+        "# earlier step\nTraining run day1_1700000000_abcd submitted to experiment "
+        + args.experiment
+        + ": [open it in Azure ML Studio](https://ml.azure.com/runs/day1_1700000000_abcd)\n"
+    )

@@ -1,4 +1,5 @@
 """Training as several processes under torchrun, and checkpoints that let a killed run go on where it was."""
+
 import json
 import os
 import re
@@ -11,11 +12,11 @@ import time
 
 import pytest
 import torch
+from conftest import ROOT, SRC, run_script
 
 import data
 import runtime
 import train
-from conftest import ROOT, SRC, run_script
 
 LOSS_LINE = re.compile(r"^epoch=(\d+), batch=([ \d]{4}\d): loss (\d+\.\d\d)$", re.M)
 RESUMED = re.compile(r"^Resumed from (.+): epoch (\d+), step (\d+)$", re.M)
@@ -65,22 +66,50 @@ def test_torchrun_trains_each_rank_on_its_own_shard_and_rank_0_alone_prints_and_
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(RECORDER)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]),
-           "RECORDER_SRC": str(SRC), "VISITED_LOG": str(tmp_path / "visited"), "SAVED_LOG": str(tmp_path / "saved")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]),
+        "RECORDER_SRC": str(SRC),
+        "VISITED_LOG": str(tmp_path / "visited"),
+        "SAVED_LOG": str(tmp_path / "saved"),
+    }
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(name, None)
     out = tmp_path / "outputs"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-               "src/train.py", "--synthetic", "800", "--epochs", "3", "--lr", "0.003", "--log-interval", "25",
-               "--seed", "0", "--threads", "1", "--output-dir", str(out)]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
-                            stdin=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(free_port()),
+        "src/train.py",
+        "--synthetic",
+        "800",
+        "--epochs",
+        "3",
+        "--lr",
+        "0.003",
+        "--log-interval",
+        "25",
+        "--seed",
+        "0",
+        "--threads",
+        "1",
+        "--output-dir",
+        str(out),
+    ]
+    result = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
     # printed once, by rank 0: 100 batches of 4 per rank and epoch, so each rank trains on 400 of the 800 images
     lines = LOSS_LINE.findall(result.stdout)
     assert [(int(epoch), int(batch)) for epoch, batch, _ in lines] == [
-        (epoch, batch) for epoch in (1, 2, 3) for batch in (25, 50, 75, 100)]
+        (epoch, batch) for epoch in (1, 2, 3) for batch in (25, 50, 75, 100)
+    ]
     assert float(lines[-1][2]) < float(lines[0][2]) - 1.0  # the loss falls
     assert result.stdout.count("Finished Training") == 1 and result.stdout.count("Accuracy on the") == 1
     metrics = json.loads((out / "metrics.json").read_text())
@@ -96,7 +125,7 @@ def test_torchrun_trains_each_rank_on_its_own_shard_and_rank_0_alone_prints_and_
     # each epoch the two ranks train on disjoint halves of the data, in a fresh order
     visited = [[line.split() for line in (tmp_path / f"visited.{rank}").read_text().splitlines()] for rank in (0, 1)]
     assert len(visited[0]) == len(visited[1]) == 3
-    for mine, theirs in zip(*visited):
+    for mine, theirs in zip(*visited, strict=True):
         assert len(mine) == len(set(mine)) == len(theirs) == len(set(theirs)) == 400
         assert not set(mine) & set(theirs)
         assert len(set(mine) | set(theirs)) == 800
@@ -106,12 +135,16 @@ def test_torchrun_trains_each_rank_on_its_own_shard_and_rank_0_alone_prints_and_
 def test_the_shards_of_an_epoch_are_disjoint_equal_and_all_but_the_remainder():
     trainset, _ = data.load_cifar10(None, synthetic=103)
     reference = {trainset[i][0].numpy().tobytes(): i for i in range(len(trainset))}
-    loaders = [data.ResidentLoader(trainset, batch_size=4, rank=rank, world_size=3,
-                                   generator=torch.Generator().manual_seed(5)) for rank in range(3)]
+    loaders = [
+        data.ResidentLoader(trainset, batch_size=4, rank=rank, world_size=3, generator=torch.Generator().manual_seed(5))
+        for rank in range(3)
+    ]
     assert [len(loader) for loader in loaders] == [9, 9, 9]  # 34 images each: 8 batches of 4 and one of 2
     epochs = []
     for _ in range(2):
-        shards = [[reference[image.numpy().tobytes()] for images, _ in loader for image in images] for loader in loaders]
+        shards = [
+            [reference[image.numpy().tobytes()] for images, _ in loader for image in images] for loader in loaders
+        ]
         assert [len(shard) for shard in shards] == [34, 34, 34]
         assert len(set().union(*shards)) == 102  # disjoint; the one left over goes to no rank this epoch
         epochs.append(shards)
@@ -122,8 +155,9 @@ class Preempted(Exception):
     """Stands in for the machine going away."""
 
 
-def test_checkpoint_every_k_steps_saves_mid_epoch_and_resuming_from_it_finishes_the_same_run(tmp_path, monkeypatch,
-                                                                                             capsys):
+def test_checkpoint_every_k_steps_saves_mid_epoch_and_resuming_from_it_finishes_the_same_run(
+    tmp_path, monkeypatch, capsys
+):
     flags = ["--synthetic", "400", "--epochs", "2", "--log-interval", "25", "--seed", "0", "--checkpoint-every", "30"]
     whole = train.train(train.parse_args(flags + ["--output-dir", str(tmp_path / "whole")]))
     assert whole["steps"] == 200  # 100 mini-batches of 4 per epoch
@@ -151,8 +185,14 @@ def test_checkpoint_every_k_steps_saves_mid_epoch_and_resuming_from_it_finishes_
     resumed = train.train(train.parse_args(flags + ["--output-dir", str(out)]))
     printed = capsys.readouterr().out
     assert RESUMED.findall(printed) == [(str(out / "checkpoint.pt"), "1", "60")]
-    assert [(int(e), int(b)) for e, b, _ in LOSS_LINE.findall(printed)] == [(1, 75), (1, 100), (2, 25), (2, 50),
-                                                                          (2, 75), (2, 100)]
+    assert [(int(e), int(b)) for e, b, _ in LOSS_LINE.findall(printed)] == [
+        (1, 75),
+        (1, 100),
+        (2, 25),
+        (2, 50),
+        (2, 75),
+        (2, 100),
+    ]
     assert resumed["steps"] == whole["steps"]
     assert resumed["losses"] == whole["losses"]  # the same order, RNG, weights and partial loss sums as without a stop
     assert resumed["images"] == 400 - 60 * 4 + 400  # only the remaining work
@@ -180,8 +220,9 @@ def test_a_single_process_trains_alone_without_a_process_group(tmp_path, monkeyp
         raise AssertionError("a single process joined a process group")
 
     monkeypatch.setattr(torch.distributed, "init_process_group", no_process_group)
-    metrics = train.train(train.parse_args(["--synthetic", "200", "--epochs", "1", "--log-interval", "10",
-                                            "--output-dir", str(tmp_path)]))
+    metrics = train.train(
+        train.parse_args(["--synthetic", "200", "--epochs", "1", "--log-interval", "10", "--output-dir", str(tmp_path)])
+    )
     assert not torch.distributed.is_initialized()
     assert (metrics["processes"], metrics["steps"], metrics["images"]) == (1, 50, 200)
     assert sorted(path.name for path in tmp_path.iterdir()) == OUTPUTS  # the checkpoint is gone once the run is done
@@ -195,11 +236,13 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_takes_the_same_steps(tmp_p
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     script = [sys.executable, str(SRC / "train.py"), *flags, "--output-dir"]
     with open(tmp_path / "whole.log", "w") as log:  # the uninterrupted run, alongside
-        reference = subprocess.Popen([*script, str(whole)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        reference = subprocess.Popen(
+            [*script, str(whole)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     with open(tmp_path / "killed.log", "w") as log:
-        victim = subprocess.Popen([*script, str(killed)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL)
+        victim = subprocess.Popen(
+            [*script, str(killed)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     try:
         deadline = time.monotonic() + 120
         while not (killed / "checkpoint.pt").exists():

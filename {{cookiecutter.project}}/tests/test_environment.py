@@ -1,17 +1,23 @@
 """The one conda environment: it resolves today and matches what the code imports and what runs the tests."""
+
 import ast
 import sys
 from importlib import metadata
 
 import yaml
-from packaging.requirements import Requirement
-
 from conftest import ROOT, SRC
+from packaging.requirements import Requirement
 
 ENV = yaml.safe_load((ROOT / ".azureml" / "pytorch-env.yml").read_text())
 PIP = [Requirement(line) for line in next(d["pip"] for d in ENV["dependencies"] if isinstance(d, dict))]
-DISTRIBUTION = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "matplotlib": "matplotlib",
-                "tqdm": "tqdm", "azureml": "azureml-core"}
+DISTRIBUTION = {
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "numpy": "numpy",
+    "matplotlib": "matplotlib",
+    "tqdm": "tqdm",
+    "azureml": "azureml-core",
+}
 
 
 def test_environment_uses_conda_forge_and_pip_only():

@@ -1,4 +1,5 @@
 """The tutorial's network: shapes and size."""
+
 import torch
 
 from model import Net

@@ -1,4 +1,5 @@
 """Training as the tutorial does it: falling loss, its printed lines, run.log, data loading, and bad input."""
+
 import io
 import json
 import re
@@ -12,14 +13,16 @@ import time
 import pytest
 import torch
 import torchvision
+from conftest import ROOT, SRC, run_script
 
 import data
 import runtime
 import train
 from model import Net
-from conftest import ROOT, SRC, run_script
 
-LOSS_LINE = re.compile(r"^epoch=(\d+), batch=([ \d]{4}\d): loss (\d+\.\d\d)$", re.M)  # as 'epoch=1, batch= 2000: loss 2.19'
+LOSS_LINE = re.compile(
+    r"^epoch=(\d+), batch=([ \d]{4}\d): loss (\d+\.\d\d)$", re.M
+)  # as 'epoch=1, batch= 2000: loss 2.19'
 QUICK = ["--synthetic", "2000", "--log-interval", "100", "--seed", "0"]
 SUMMARY = r"Trained 4000 images in \d+\.\d s: \d+ images/s on cpu"
 
@@ -70,8 +73,13 @@ def test_src_alone_trains_as_it_will_on_azure(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(LOSS_LINE.findall(result.stdout)) == 2 and "Finished Training" in result.stdout
     assert (snapshot / "outputs" / "model.pt").is_file()  # ./outputs, which Azure ML uploads
-    where = subprocess.run([sys.executable, "-c", "import runtime; print(runtime.default_data_path())"],
-                           cwd=snapshot, capture_output=True, text=True, check=True)
+    where = subprocess.run(
+        [sys.executable, "-c", "import runtime; print(runtime.default_data_path())"],
+        cwd=snapshot,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert where.stdout.strip() == str(snapshot / "data")
 
 
@@ -90,10 +98,17 @@ def test_lines_arrive_while_training_runs_when_stdout_is_a_pipe(tmp_path):
 
 @pytest.mark.slow
 def test_trains_without_azureml_core_and_says_so_once(tmp_path):
-    code = ("import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, 'src'); "
-            "sys.argv = ['src/train.py'] + sys.argv[1:]; runpy.run_path('src/train.py', run_name='__main__')")
-    result = subprocess.run([sys.executable, "-c", code, *QUICK, "--epochs", "1", "--output-dir", str(tmp_path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    code = (
+        "import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, 'src'); "
+        "sys.argv = ['src/train.py'] + sys.argv[1:]; runpy.run_path('src/train.py', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *QUICK, "--epochs", "1", "--output-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("azureml-core is not installed: metrics go to stdout only") == 1
     assert "Attempted to log" not in result.stdout
@@ -105,8 +120,11 @@ def test_trains_without_azureml_core_and_says_so_once(tmp_path):
 def test_cifar10_is_read_through_torchvision_from_the_data_path(tmp_path, monkeypatch, capsys):
     data.write_synthetic_cifar10(tmp_path, n_train=400, n_test=50)
     for name in ("train_list", "test_list"):  # the real files' checksums cannot match made-up images
-        monkeypatch.setattr(torchvision.datasets.CIFAR10, name,
-                            [[file, None] for file, _ in getattr(torchvision.datasets.CIFAR10, name)])
+        monkeypatch.setattr(
+            torchvision.datasets.CIFAR10,
+            name,
+            [[file, None] for file, _ in getattr(torchvision.datasets.CIFAR10, name)],
+        )
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "meta", {**torchvision.datasets.CIFAR10.meta, "md5": None})
     monkeypatch.setattr(socket, "getaddrinfo", _no_network)
     trainset, testset = data.load_cifar10(str(tmp_path))
@@ -114,8 +132,20 @@ def test_cifar10_is_read_through_torchvision_from_the_data_path(tmp_path, monkey
     assert len(trainset) == 400 and len(testset) == 50
     image, label = trainset[0]
     assert image.shape == (3, 32, 32) and 0.0 <= image.min() <= image.max() <= 1.0 and 0 <= label < 10
-    metrics = train.train(train.parse_args(["--data-path", str(tmp_path), "--epochs", "1", "--log-interval", "50",
-                                            "--output-dir", str(tmp_path / "outputs")]))
+    metrics = train.train(
+        train.parse_args(
+            [
+                "--data-path",
+                str(tmp_path),
+                "--epochs",
+                "1",
+                "--log-interval",
+                "50",
+                "--output-dir",
+                str(tmp_path / "outputs"),
+            ]
+        )
+    )
     assert metrics["images"] == 400 and len(metrics["losses"]) == 2 and metrics["test_images"] == 50
 
 
@@ -154,9 +184,19 @@ def test_a_stalled_download_is_abandoned_in_time_and_its_partial_archive_removed
     server.close()
 
 
-@pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--batch-size", "-4"), ("--lr", "fast"),
-                                         ("--momentum", "1.5"), ("--log-interval", "0"), ("--synthetic", "-1"),
-                                         ("--device", "tpu"), ("--threads", "-2")])
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--epochs", "0"),
+        ("--batch-size", "-4"),
+        ("--lr", "fast"),
+        ("--momentum", "1.5"),
+        ("--log-interval", "0"),
+        ("--synthetic", "-1"),
+        ("--device", "tpu"),
+        ("--threads", "-2"),
+    ],
+)
 def test_bad_flag_values_are_rejected_with_the_flag_named(flag, value, capsys):
     with pytest.raises(SystemExit) as exit_info:
         train.parse_args([flag, value])
@@ -167,11 +207,12 @@ def test_bad_flag_values_are_rejected_with_the_flag_named(flag, value, capsys):
 def test_synthetic_images_are_in_cifar10_format_and_classes_differ(tmp_path):
     folder = data.write_synthetic_cifar10(tmp_path, n_train=100, n_test=20)
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["batches.meta", "data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"])
+        ["batches.meta", "data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"]
+    )
     dataset = data.SyntheticCIFAR10(root=str(tmp_path), train=True)
     assert dataset.data.shape == (100, 32, 32, 3) and dataset.classes == list(data.CLASSES)
     means = [dataset.data[[t == c for t in dataset.targets]].mean(axis=(0, 1, 2)) for c in range(10)]
-    assert min(abs(a - b).max() for i, a in enumerate(means) for b in means[i + 1:]) > 20
+    assert min(abs(a - b).max() for i, a in enumerate(means) for b in means[i + 1 :]) > 20
 
 
 def _no_network(*args, **kwargs):

@@ -1,0 +1,238 @@
+"""The baked project on GitHub: its workflows, its pre-commit checks, and re-baking it from its recorded answers."""
+import filecmp
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import TEMPLATE, bake, bake_cli
+
+WORKFLOWS = ".github/workflows"
+ANSWERED = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "ml-rg",
+            "workspace_name": "ml-ws", "region": "westeurope"}
+# The programs a workflow step may start: the runner's Python and shell; anything else must be installed first.
+RUNNER_PROGRAMS = {"python", "bash"}
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project}}"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A bake with every optional part, the Azure training workflow among them, and the workspace answered."""
+    return bake(tmp_path_factory.mktemp("github"), github_train_workflow=True, devcontainer_gpu=True, **ANSWERED)
+
+
+def workflow(project, name):
+    return yaml.safe_load((project / WORKFLOWS / name).read_text())
+
+
+def steps_of(project, name):
+    return [(job_name, step) for job_name, job in workflow(project, name)["jobs"].items() for step in job["steps"]]
+
+
+def commands_of(step):
+    """The commands of a step's `run`, one per line, split as the shell splits them."""
+    return [shlex.split(line) for line in step.get("run", "").splitlines() if line.strip()]
+
+
+def check_jsonschema(*paths):
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, paths)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def readme_commands(project, section):
+    """The command lines of the fenced code blocks in one '## ' section of the baked README, comments removed."""
+    text = (project / "README.md").read_text().split(f"\n## {section}\n")[1].split("\n## ")[0]
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    return [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.split("#")[0].strip()]
+
+
+def test_workflows_validate_against_githubs_workflow_schema(project, tmp_path):
+    files = sorted((project / WORKFLOWS).glob("*.yml"))
+    assert [f.name for f in files] == ["tests.yml", "train-on-azure.yml"]
+    result = check_jsonschema(*files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / "broken.yml"  # the same check rejects a job without runs-on
+    broken.write_text((project / WORKFLOWS / "tests.yml").read_text().replace("runs-on:", "runs_on:"))
+    assert check_jsonschema(broken).returncode != 0
+
+
+def installed_by(command, project):
+    """The packages a step's command installs, as module names: pip's arguments, or those of post-create.sh's pip."""
+    program, *args = command
+    if program == "python" and args[:3] == ["-m", "pip", "install"]:
+        specs = args[3:]
+    elif program == "bash" and args == [".devcontainer/post-create.sh"]:
+        line = next(line for line in (project / args[0]).read_text().splitlines() if " -m pip install " in line)
+        specs = [word for word in shlex.split(line) if not word.startswith(("-", "$")) and word not in ("pip", "install")]
+    else:
+        return set()
+    return {re.split(r"[<>=!~\[;]", spec)[0].strip().lower().replace("-", "_") for spec in specs}
+
+
+@pytest.mark.parametrize("name", ["tests.yml", "train-on-azure.yml"])
+def test_every_command_a_workflow_runs_exists_in_the_project(project, name):
+    installed = set()
+    for _, step in steps_of(project, name):
+        for command in commands_of(step):
+            program, *args = command
+            assert program in RUNNER_PROGRAMS, f"{name}: {program} is not on a fresh runner"
+            if args[0] == "-m":
+                assert args[1] in installed | {"pip"}, f"{name}: python -m {args[1]} before it is installed"
+            else:
+                assert (project / args[0]).is_file(), f"{name}: {' '.join(command)} names a file the project lacks"
+            installed |= installed_by(command, project)
+
+
+def test_test_workflow_runs_the_readmes_test_command_after_installing_the_environment(project):
+    steps = [step for job, step in steps_of(project, "tests.yml") if job == "tests"]
+    runs = [step.get("run") for step in steps if "run" in step]
+    assert runs == ["bash .devcontainer/post-create.sh", "python -m pytest"]
+    assert steps[2]["env"] == {"PYTHON": "python"}  # post-create.sh installs into the runner's Python
+    assert runs[-1] in readme_commands(project, "Tests")
+    tests = workflow(project, "tests.yml")
+    assert tests["jobs"]["tests"]["env"]["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
+    setup = steps[1]["with"]
+    assert (setup["cache"], setup["cache-dependency-path"]) == ("pip", ".azureml/pytorch-env.yml")
+    assert tests["concurrency"] == {"group": "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": True}
+    assert set(tests[True]) == {"push", "pull_request"}  # YAML 1.1 reads the key `on` as True
+
+
+def test_lint_job_runs_the_pre_commit_checks(project):
+    runs = [step["run"] for job, step in steps_of(project, "tests.yml") if job == "lint" and "run" in step]
+    assert runs == ["python -m pip install pre-commit", "python -m pre_commit run --all-files --show-diff-on-failure"]
+
+
+def test_azure_workflow_logs_in_with_openid_connect_and_holds_no_secret(project):
+    text = (project / WORKFLOWS / "train-on-azure.yml").read_text()
+    train = workflow(project, "train-on-azure.yml")
+    assert train["permissions"] == {"id-token": "write", "contents": "read"}
+    assert set(train[True]) == {"workflow_dispatch", "push"} and train[True]["push"] == {"branches": ["main"]}
+    login = [step for _, step in steps_of(project, "train-on-azure.yml") if step.get("uses", "").startswith("azure/")]
+    assert [step["uses"] for step in login] == ["azure/login@v2"]
+    assert login[0]["with"] == {"client-id": "${{ vars.AZURE_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+                                "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
+    for value in ANSWERED.values():  # answers given at bake time do not end up in the repository's workflow
+        assert value not in text
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", text) and "secrets." not in text
+    words = json.dumps(train)  # every key and value, comments aside
+    assert not re.search(r"(?i)client-secret|password|creds", words)
+
+
+def test_azure_workflow_runs_the_preflight_then_submits(project):
+    runs = [step["run"] for _, step in steps_of(project, "train-on-azure.yml") if "run" in step]
+    assert runs[1:] == ["python 04-run-pytorch.py --dry-run", "python 04-run-pytorch.py --timeout 120",
+                        "python 04-run-pytorch.py --timeout 120 --wait"]
+    environment = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
+    sdk = [spec for entry in environment["dependencies"] if isinstance(entry, dict) for spec in entry["pip"]
+           if spec.startswith("azureml-core")]
+    assert runs[0] == f'python -m pip install "{sdk[0]}"'  # the SDK version range of the one environment file
+    names = {"AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE_NAME"}
+    assert workflow(project, "train-on-azure.yml")["jobs"]["train"]["env"] == {n: f"${{{{ vars.{n} }}}}" for n in names}
+
+
+@pytest.mark.slow
+def test_azure_workflows_preflight_step_passes_in_a_fresh_bake_without_a_config_file(tmp_path):
+    project = bake(tmp_path, github_train_workflow=True)
+    assert not (project / ".azureml/config.json").exists()
+    env = {**os.environ, "AZURE_SUBSCRIPTION_ID": ANSWERED["subscription_id"], "AZURE_RESOURCE_GROUP": "ml-rg",
+           "AZUREML_WORKSPACE_NAME": "ml-ws"}
+    step = next(step for _, step in steps_of(project, "train-on-azure.yml") if "--dry-run" in step.get("run", ""))
+    program, *args = shlex.split(step["run"])
+    result = subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Pre-flight checks passed" in result.stdout and "Dry run: nothing is submitted." in result.stdout
+
+
+def test_azure_workflow_and_its_set_up_are_there_only_when_asked_for(tmp_path):
+    without = bake(tmp_path / "without")
+    assert sorted(p.name for p in (without / WORKFLOWS).iterdir()) == ["tests.yml"]
+    assert "train-on-azure" not in (without / "README.md").read_text()
+    with_it = bake(tmp_path / "with", github_train_workflow=True)
+    readme = (with_it / "README.md").read_text()
+    assert "### One-time set-up for training from GitHub" in readme
+    for variable in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP",
+                     "AZUREML_WORKSPACE_NAME"):
+        assert f"gh variable set {variable}" in readme and variable in (with_it / WORKFLOWS / "train-on-azure.yml"
+                                                                         ).read_text()
+
+
+def run_pre_commit(project, home):
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files", "--show-diff-on-failure"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=900)
+
+
+def git(project, *args):
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=project,
+                          capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.slow
+def test_pre_commit_passes_on_a_fresh_bake_and_catches_a_slip(project, tmp_path_factory):
+    fresh = bake(tmp_path_factory.mktemp("lint"), github_train_workflow=True, experiment_name="e" * 255,
+                 python_version="3.10")
+    git(fresh, "init", "-q")
+    git(fresh, "add", "-A")
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    result = run_pre_commit(fresh, home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert git(fresh, "diff", "--name-only") == ""  # no hook rewrote a file
+    train = fresh / "src" / "train.py"
+    train.write_text(train.read_text() + "print(undefined_name)\n")
+    readme = fresh / "README.md"
+    readme.write_text(readme.read_text() + "A line with trailing blanks.   \n")
+    result = run_pre_commit(fresh, home)
+    assert result.returncode == 1
+    assert "F821 Undefined name `undefined_name`" in result.stdout
+    assert "- hook id: trailing-whitespace\n- exit code: 1\n- files were modified by this hook" in result.stdout
+
+
+def test_recorded_answers_rebake_an_identical_tree(project, tmp_path):
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    assert {key: answers[key] for key in ANSWERED} == ANSWERED and answers["github_train_workflow"] is True
+    assert not {"_output_dir", "_repo_dir"} & set(answers)  # nothing of the machine that baked it
+    result = bake_cli(tmp_path, "--replay-file", str(project / ".cookiecutter.json"))
+    assert result.returncode == 0, result.stderr
+    verify_same_tree(project, tmp_path / project.name)
+
+
+def verify_same_tree(left, right):
+    comparison = filecmp.dircmp(left, right, ignore=["__pycache__"])
+    pending = [comparison]
+    while pending:
+        current = pending.pop()
+        assert not (current.left_only or current.right_only), (current.left_only, current.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(current.left, current.right, current.common_files, shallow=False)
+        assert not mismatch and not errors, (current.left, mismatch, errors)
+        pending.extend(current.subdirs.values())
+
+
+@pytest.mark.slow
+def test_update_from_a_newer_template_as_the_readme_says_brings_only_the_templates_change(tmp_path):
+    newer = tmp_path / "template"
+    shutil.copytree(TEMPLATE, newer, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache"))
+    project = bake(tmp_path / "projects", python_version="3.12")
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "baked")
+    (project / "notes.md").write_text("my own file\n")
+    model = newer / PROJECT_TEMPLATE.name / "src" / "model.py"
+    model.write_text(model.read_text() + "\n\n# A change in a newer version of the template.\n")
+    command = next(line for line in readme_commands(project, "Put it on GitHub") if "--replay-file" in line)
+    args = [str(newer) if arg == "TEMPLATE" else arg for arg in shlex.split(command)[1:]]
+    result = subprocess.run([sys.executable, "-m", "cookiecutter", *args], cwd=project, capture_output=True,
+                            text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert git(project, "status", "--porcelain").splitlines() == [" M .cookiecutter.json", " M src/model.py",
+                                                                   "?? notes.md"]
+    assert "+# A change in a newer version of the template." in git(project, "diff", "src/model.py")
+    changed = [line for line in git(project, "diff", "-U0", ".cookiecutter.json").splitlines()
+               if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == [f'-    "_template": {json.dumps(str(TEMPLATE))},', f'+    "_template": {json.dumps(str(newer))},']
+
