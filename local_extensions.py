@@ -8,6 +8,7 @@ from jinja2.ext import Extension
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 GUID = r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12")
+SDKS = ("v1", "v2")
 
 
 def _project(value):
@@ -48,6 +49,7 @@ RULES = {
     ),
     "max_nodes": (_max_nodes, "a whole number from 1 to 1000"),
     "python_version": (lambda v: v in PYTHON_VERSIONS, "one of " + ", ".join(PYTHON_VERSIONS)),
+    "sdk": (lambda v: v in SDKS, "v1 (azureml-core, the tutorial's) or v2 (azure-ai-ml, with MLflow)"),
     "subscription_id": (_optional(GUID), "empty, or a subscription id such as 01234567-89ab-cdef-0123-456789abcdef"),
     "resource_group": (
         _optional(r"[A-Za-z0-9_.()-]{1,90}", lambda v: not v.endswith(".")),

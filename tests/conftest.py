@@ -20,6 +20,7 @@ OPTIONS = {key: value if isinstance(value, list) else [value, not value]
            for key, value in CONTEXT.items() if not key.startswith("_") and isinstance(value, (list, bool))}
 OPTIONS["python_version"] = [CONTEXT["python_version"]] + [
     v for v in local_extensions.PYTHON_VERSIONS if v != CONTEXT["python_version"]]
+OPTIONS["sdk"] = [CONTEXT["sdk"]] + [v for v in local_extensions.SDKS if v != CONTEXT["sdk"]]
 
 
 def option_combinations():

@@ -21,7 +21,11 @@ PROJECT_FILES = {
     ".github/workflows/tests.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json",
 }
 TRAIN_WORKFLOW = ".github/workflows/train-on-azure.yml"  # only when github_train_workflow is yes
-GITHUB_EXPRESSION = re.compile(r"\$\{\{ [^{}]+ \}\}")  # ${{ github.ref }}: GitHub's, not Jinja
+SDK_FILES = {"v1": set(), "v2": {"job.yml"}}
+# ${{ github.ref }} in a workflow, ${{inputs.data}} in an Azure ML command: GitHub's and Azure ML's, not Jinja
+EXPRESSION = re.compile(r"\$\{\{[^{}%#]+\}\}")
+# The SDK each choice uses, and the one it must not
+SDK_MODULES = {"v1": ("azureml", "azure"), "v2": ("azure", "azureml")}
 UPDATES_SECTION = "### Updates from the template"  # the one part of the README that names the template's tool
 WORKSPACE = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "ml-rg",
              "workspace_name": "ml-ws", "region": "westeurope"}
@@ -40,14 +44,26 @@ def verify_no_jinja(project):
         if path.is_file():
             name = path.relative_to(project).as_posix()
             text = path.read_text(encoding="utf-8")
-            if name.startswith(".github/workflows/"):
-                text = GITHUB_EXPRESSION.sub("", text)
+            text = EXPRESSION.sub("", text)
             assert not re.search(r"\{\{|\{%|%\}|\{#", text), f"Jinja left in {name}"
             if name == ".cookiecutter.json":  # the answers, as a replay file for the update
                 continue
             if name == "README.md":
                 text = text.split(UPDATES_SECTION)[0]
             assert "cookiecutter" not in text.replace(".cookiecutter.json", ""), f"'cookiecutter' left in {name}"
+
+
+def verify_sdk_imports(project, sdk):
+    """The Python files import the chosen SDK's package, and never the other SDK's."""
+    used, other = SDK_MODULES[sdk]
+    imported = set()
+    for path in project.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    assert used in imported and other not in imported, (sdk, sorted(imported))
 
 
 def verify_python_compiles(project):
@@ -73,7 +89,9 @@ def baked_constants(project):
 def test_every_option_combination_bakes_a_complete_project(tmp_path, options):
     project = bake(tmp_path, **options)
     assert project == tmp_path / CONTEXT["project"]
-    verify_files(project, PROJECT_FILES | ({TRAIN_WORKFLOW} if options["github_train_workflow"] else set()))
+    optional = {TRAIN_WORKFLOW} if options["github_train_workflow"] else set()
+    verify_files(project, PROJECT_FILES | SDK_FILES[options["sdk"]] | optional)
+    verify_sdk_imports(project, options["sdk"])
     verify_no_jinja(project)
     verify_python_compiles(project)
     verify_data_files_parse(project)
@@ -114,3 +132,13 @@ def test_answers_reach_the_project(tmp_path):
 def test_project_is_baked_inside_nested_output_folders(tmp_path):
     project = bake(tmp_path / "a" / "b")
     assert project == tmp_path / "a" / "b" / "aml-cifar" and (project / "src" / "train.py").is_file()
+
+
+def test_v1_readme_notes_the_end_of_support_and_the_answer_that_switches_to_v2(tmp_path):
+    readme = (bake(tmp_path / "v1") / "README.md").read_text()
+    note = readme.split("## What is where")[0]
+    assert "support ended on 2026-06-30" in note and "the answer `sdk` set to `v2`" in note
+    v2_readme = (bake(tmp_path / "v2", sdk="v2") / "README.md").read_text()
+    assert "the answer `sdk` set to `v2`" not in v2_readme and "`azure-ai-ml`" in v2_readme.split("##")[0]
+    outside_the_note = "\n".join(line for line in v2_readme.splitlines() if not line.startswith(">"))
+    assert "mlflow.log_metric('loss', loss, step=steps)" in v2_readme and "run.log" not in outside_the_note

@@ -1,20 +1,28 @@
 """The baked project's VS Code and Dev Container files: valid by the real schemas, every task runs, the container is the cloud env."""
+import contextlib
+import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import json5
 import jsonschema
 import pytest
 
-from conftest import TEMPLATE, bake, resolve_vscode, vscode_variables
+from conftest import TEMPLATE, bake, local_extensions, resolve_vscode, vscode_variables
 
 SCHEMAS = TEMPLATE.parent / "shared" / "schemas"
 needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"the shared schemas are not at {SCHEMAS}")
 AZURE_TASKS = {"Submit to Azure", "Run hello on Azure", "Create workspace", "Create compute cluster"}
+LOCAL_TASKS = {"Dry-run submission", "Train locally", "Lint", "Run tests"}
+SERVER_TASKS = {"v1": set(), "v2": {"Show metrics locally"}}  # run until stopped: tested on their own
+METRICS_UI = "http://127.0.0.1:5000"
 
 
 def load_jsonc(path):
@@ -30,9 +38,9 @@ def verify_valid(document, schema_document, validator=jsonschema.Draft7Validator
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    return bake(tmp_path_factory.mktemp("editor"), devcontainer_gpu=True)
+@pytest.fixture(scope="module", params=local_extensions.SDKS)
+def project(tmp_path_factory, request):
+    return bake(tmp_path_factory.mktemp("editor"), devcontainer_gpu=True, sdk=request.param)
 
 
 @needs_schemas
@@ -116,10 +124,13 @@ def run_task(task, project, timeout):
 @pytest.mark.slow
 def test_every_task_succeeds_offline_or_fails_fast_asking_for_azure(project):
     tasks = {task["label"]: task for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]}
-    assert set(tasks) == AZURE_TASKS | {"Dry-run submission", "Train locally", "Lint", "Run tests"}
+    servers = SERVER_TASKS[load_jsonc(project / ".cookiecutter.json")["cookiecutter"]["sdk"]]
+    assert set(tasks) == AZURE_TASKS | LOCAL_TASKS | servers
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)  # "Lint" checks the files git knows
     subprocess.run(["git", "add", "-A"], cwd=project, check=True)
     for label, task in tasks.items():
+        if label in servers:
+            continue
         started = time.monotonic()
         result = run_task(task, project, timeout=600)
         seconds = time.monotonic() - started
@@ -132,9 +143,88 @@ def test_every_task_succeeds_offline_or_fails_fast_asking_for_azure(project):
             assert result.returncode == 0, (label, result.stdout[-3000:], result.stderr[-3000:])
 
 
+def start_task(task, project, output):
+    """Start a tasks.json task that runs until stopped, as VS Code would, in a process group of its own."""
+    task = resolve_vscode(task, vscode_variables(project))
+    return subprocess.Popen([task["command"], *task.get("args", [])], cwd=project, stdout=output,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def answers(url, data=None):
+    """The status and body of an HTTP request to url (a POST of data as JSON, if given); status 0: no answer."""
+    request = urllib.request.Request(url, data=data and json.dumps(data).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def group_is_gone(group, seconds):
+    """Whether every process of the process group has exited within that many seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 @pytest.mark.slow
-def test_post_create_script_readies_a_fresh_environment_for_training_and_tests(tmp_path):
-    project = bake(tmp_path / "baked")
+def test_show_metrics_task_serves_the_metrics_of_a_local_training_run_until_stopped(tmp_path):
+    try:
+        socket.create_server(("127.0.0.1", 5000)).close()
+    except OSError:
+        pytest.skip("port 5000, where the task serves MLflow's UI, is busy on this machine")
+    project = bake(tmp_path / "baked", sdk="v2", experiment_name="metrics-task-check")
+    tasks = {task["label"]: task for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]}
+    trained = run_task(tasks["Train locally"], project, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    task = tasks["Show metrics locally"]
+    assert task["isBackground"] is True
+    log = tmp_path / "task.log"
+    with open(log, "w") as output:
+        server = start_task(task, project, output)
+    try:
+        deadline = time.monotonic() + 60
+        while answers(METRICS_UI)[0] != 200:
+            assert server.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "MLflow's UI did not answer within 60 s:\n" + log.read_text()[-3000:]
+            time.sleep(0.5)
+        status, body = answers(METRICS_UI + "/api/2.0/mlflow/experiments/search?max_results=100")
+        assert status == 200, body
+        [experiment] = [e for e in json.loads(body)["experiments"] if e["name"] == "metrics-task-check"]
+        status, body = answers(METRICS_UI + "/api/2.0/mlflow/runs/search",
+                               {"experiment_ids": [experiment["experiment_id"]]})
+        assert status == 200, body
+        [run] = json.loads(body)["runs"]
+        assert {metric["key"] for metric in run["data"]["metrics"]} == {"loss", "accuracy"}
+        lines = log.read_text().splitlines()  # what VS Code reads to know the server has started
+        background = task["problemMatcher"]["background"]
+        begins = next(i for i, line in enumerate(lines) if re.search(background["beginsPattern"], line))
+        assert any(re.search(background["endsPattern"], line) for line in lines[begins:]), lines
+        assert not any(re.search(task["problemMatcher"]["pattern"]["regexp"], line) for line in lines)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)  # Terminate Task: the server and the workers it started
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=30)
+        stopped = group_is_gone(server.pid, 30)
+        if not stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
+    assert stopped, "processes of the task were still running 30 s after SIGTERM"
+    assert answers(METRICS_UI)[0] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sdk", ["v1", "v2"])
+def test_post_create_script_readies_a_fresh_environment_for_training_and_tests(tmp_path, sdk):
+    project = bake(tmp_path / "baked", sdk=sdk)
     python = tmp_path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
     setup = subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,

@@ -9,8 +9,9 @@ from conftest import TEMPLATE, bake
 
 
 @pytest.mark.slow
-def test_baked_project_passes_its_own_test_suite(tmp_path):
-    project = bake(tmp_path, project="suite-check", compute_name="gpu-cluster", max_nodes="2")
+@pytest.mark.parametrize("sdk", ["v1", "v2"])
+def test_baked_project_passes_its_own_test_suite(tmp_path, sdk):
+    project = bake(tmp_path, project="suite-check", compute_name="gpu-cluster", max_nodes="2", sdk=sdk)
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -124,21 +124,24 @@ def test_azure_workflow_logs_in_with_openid_connect_and_holds_no_secret(project)
     assert not re.search(r"(?i)client-secret|password|creds", words)
 
 
-def test_azure_workflow_runs_the_preflight_then_submits(project):
+@pytest.mark.parametrize("sdk, packages", [("v1", ["azureml-core"]), ("v2", ["azure-ai-ml", "azure-identity"])])
+def test_azure_workflow_installs_the_sdk_runs_the_preflight_then_submits(tmp_path, sdk, packages):
+    project = bake(tmp_path, github_train_workflow=True, sdk=sdk)
     runs = [step["run"] for _, step in steps_of(project, "train-on-azure.yml") if "run" in step]
     assert runs[1:] == ["python 04-run-pytorch.py --dry-run", "python 04-run-pytorch.py --timeout 120",
                         "python 04-run-pytorch.py --timeout 120 --wait"]
     environment = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
-    sdk = [spec for entry in environment["dependencies"] if isinstance(entry, dict) for spec in entry["pip"]
-           if spec.startswith("azureml-core")]
-    assert runs[0] == f'python -m pip install "{sdk[0]}"'  # the SDK version range of the one environment file
+    pip = [spec for entry in environment["dependencies"] if isinstance(entry, dict) for spec in entry["pip"]]
+    ranges = [next(spec for spec in pip if re.split(r"[<>=]", spec)[0] == package) for package in packages]
+    assert shlex.split(runs[0]) == ["python", "-m", "pip", "install", *ranges]  # the environment file's ranges
     names = {"AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE_NAME"}
     assert workflow(project, "train-on-azure.yml")["jobs"]["train"]["env"] == {n: f"${{{{ vars.{n} }}}}" for n in names}
 
 
 @pytest.mark.slow
-def test_azure_workflows_preflight_step_passes_in_a_fresh_bake_without_a_config_file(tmp_path):
-    project = bake(tmp_path, github_train_workflow=True)
+@pytest.mark.parametrize("sdk", ["v1", "v2"])
+def test_azure_workflows_preflight_step_passes_in_a_fresh_bake_without_a_config_file(tmp_path, sdk):
+    project = bake(tmp_path, github_train_workflow=True, sdk=sdk)
     assert not (project / ".azureml/config.json").exists()
     env = {**os.environ, "AZURE_SUBSCRIPTION_ID": ANSWERED["subscription_id"], "AZURE_RESOURCE_GROUP": "ml-rg",
            "AZUREML_WORKSPACE_NAME": "ml-ws"}
@@ -174,9 +177,10 @@ def git(project, *args):
 
 
 @pytest.mark.slow
-def test_pre_commit_passes_on_a_fresh_bake_and_catches_a_slip(project, tmp_path_factory):
+@pytest.mark.parametrize("sdk", ["v1", "v2"])
+def test_pre_commit_passes_on_a_fresh_bake_and_catches_a_slip(tmp_path_factory, sdk):
     fresh = bake(tmp_path_factory.mktemp("lint"), github_train_workflow=True, experiment_name="e" * 255,
-                 python_version="3.10")
+                 python_version="3.10", sdk=sdk)
     git(fresh, "init", "-q")
     git(fresh, "add", "-A")
     home = tmp_path_factory.mktemp("pre-commit-home")

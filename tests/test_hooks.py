@@ -24,6 +24,7 @@ BAD_ANSWERS = [
     ("max_nodes", "0"),
     ("max_nodes", "four"),
     ("python_version", "2.7"),
+    ("sdk", "v3"),
     ("subscription_id", "not-a-guid"),
     ("resource_group", "rg."),
     ("workspace_name", "ab"),

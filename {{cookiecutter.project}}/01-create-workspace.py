@@ -1,10 +1,19 @@
 """Create the Azure ML workspace and write .azureml/config.json (tutorial step 1)."""
 
 import argparse
+{%- if cookiecutter.sdk == "v1" %}
 
 import aml_project
 
 from azureml.core import Workspace
+{%- else %}
+import json
+
+import aml_project
+
+from azure.ai.ml import MLClient
+from azure.ai.ml.entities import Workspace
+{%- endif %}
 
 
 def main(argv=None):
@@ -27,6 +36,7 @@ def main(argv=None):
             f"the workspace details {', '.join(missing)} were left empty when this project was made",
             "pass them: python 01-create-workspace.py " + " ".join(f"{flag} VALUE" for flag in missing),
         )
+{%- if cookiecutter.sdk == "v1" %}
 
     ws = aml_project.bounded(
         lambda: Workspace.create(
@@ -37,13 +47,33 @@ def main(argv=None):
             location=args.region,
             exist_ok=True,
         ),
+{%- else %}
+
+    credential, how = aml_project.authentication(aml_project.TIMEOUT_S)
+    ml_client = MLClient(credential, subscription_id=args.subscription_id, resource_group_name=args.resource_group)
+    workspace = Workspace(name=args.workspace_name, location=args.region)
+    ws = aml_project.bounded(
+        lambda: ml_client.workspaces.begin_create(workspace).result(),
+{%- endif %}
         args.timeout,
+{%- if cookiecutter.sdk == "v1" %}
         f"creating workspace {args.workspace_name!r}",
         "log in with 'az login --use-device-code' and check the subscription id and region",
+{%- else %}
+        f"creating workspace {args.workspace_name!r} ({how})",
+        "log in with 'az login --use-device-code', check the subscription id and region, and that the resource group "
+        f"exists (az group create --name {args.resource_group} --location {args.region})",
+{%- endif %}
     )
 
     # write out the workspace details to a configuration file: .azureml/config.json
+{%- if cookiecutter.sdk == "v1" %}
     ws.write_config(path=str(aml_project.ROOT / ".azureml"))
+{%- else %}
+    config = {"subscription_id": args.subscription_id, "resource_group": args.resource_group, "workspace_name": ws.name}
+    path = aml_project.ROOT / ".azureml" / "config.json"
+    path.write_text(json.dumps(config, indent=4) + "\n", encoding="utf-8")
+{%- endif %}
     print(f"Workspace {ws.name!r} is ready; its config is in .azureml/config.json")
 
 

@@ -3,9 +3,15 @@
 import argparse
 
 import aml_project
+{%- if cookiecutter.sdk == "v1" %}
 
 from azureml.core.compute import AmlCompute, ComputeTarget
 from azureml.core.compute_target import ComputeTargetException
+{%- else %}
+
+from azure.ai.ml.entities import AmlCompute
+from azure.core.exceptions import ResourceNotFoundError
+{%- endif %}
 
 
 def main(argv=None):
@@ -28,28 +34,52 @@ def main(argv=None):
         aml_project.fail(f"--max-nodes {args.max_nodes} is below 1", "use --max-nodes 1 or more")
 
     aml_project.preflight(compute=name)
+{%- if cookiecutter.sdk == "v1" %}
     ws = aml_project.load_workspace(args.timeout)
+{%- else %}
+    ml_client = aml_project.ml_client(args.timeout)
+{%- endif %}
 
     def existing_cluster():
         try:
+{%- if cookiecutter.sdk == "v1" %}
             return ComputeTarget(workspace=ws, name=name)
         except ComputeTargetException:
+{%- else %}
+            return ml_client.compute.get(name)
+        except ResourceNotFoundError:
+{%- endif %}
             return None
 
     cluster = aml_project.bounded(existing_cluster, args.timeout, f"looking up cluster {name!r}", "run again")
     if cluster is not None:
         print("Found existing cluster, use it.")
     else:
+{%- if cookiecutter.sdk == "v1" %}
         compute_config = AmlCompute.provisioning_configuration(
             vm_size=vm_size,
             vm_priority="lowpriority" if args.low_priority else "dedicated",
             idle_seconds_before_scaledown=2400,
             min_nodes=0,
             max_nodes=args.max_nodes,
+{%- else %}
+        cluster = AmlCompute(
+            name=name,
+            size=vm_size,
+            tier="low_priority" if args.low_priority else "dedicated",
+            idle_time_before_scale_down=2400,
+            min_instances=0,
+            max_instances=args.max_nodes,
+{%- endif %}
         )
+{%- if cookiecutter.sdk == "v1" %}
         cluster = ComputeTarget.create(ws, name, compute_config)
 
     cluster.wait_for_completion(show_output=True)
+{%- else %}
+        cluster = ml_client.compute.begin_create_or_update(cluster).result()
+    print(f"Cluster {cluster.name!r}: {cluster.size}, 0 to {cluster.max_instances} nodes")
+{%- endif %}
 
 
 if __name__ == "__main__":

@@ -2,11 +2,19 @@
 
 import ast
 import json
+{%- if cookiecutter.sdk == "v2" %}
+import logging
+{%- endif %}
 import os
 import re
 import shutil
+{%- if cookiecutter.sdk == "v1" %}
 import subprocess
+{%- endif %}
 import sys
+{%- if cookiecutter.sdk == "v2" %}
+import tempfile
+{%- endif %}
 import threading
 from pathlib import Path
 
@@ -29,7 +37,18 @@ REGION = "{{ cookiecutter.region }}"
 TIMEOUT_S = 60  # for logging in and reaching the workspace
 SUBMIT_TIMEOUT_S = 600  # for uploading the snapshot and submitting
 UPLOAD_TIMEOUT_S = 3600  # for uploading CIFAR-10 (170 MB) to the datastore
+{%- if cookiecutter.sdk == "v1" %}
 DATASTORE_PATH = "datasets/cifar10"  # where 05 uploads data/ and 06 mounts it from
+{%- else %}
+DATA_ASSET = "cifar10"  # the data asset 05 makes from data/ and 06 mounts
+JOB_FILE = ROOT / "job.yml"  # the training job for the Azure ML CLI: az ml job create -f job.yml
+# Azure ML's current base image (Ubuntu 24.04, Open MPI); the conda file adds Python and the packages.
+BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:latest"
+# SDK v2 uploads src/ as a code asset without a hard limit; this project keeps v1's snapshot limits so that
+# each submission stays a quick upload.
+SNAPSHOT_MAX_SIZE_BYTES = 300 * 2**20
+SNAPSHOT_MAX_FILES = 2000
+{%- endif %}
 GPU_VM_SIZE = "Standard_NC4as_T4_v3"  # 1 NVIDIA T4 per node
 COMPUTE_NAME_RULE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,14}[A-Za-z0-9]")
 # The package that provides each module the training code imports (the environment file must name it).
@@ -39,7 +58,11 @@ PACKAGES = {
     "numpy": "numpy",
     "matplotlib": "matplotlib",
     "tqdm": "tqdm",
+{%- if cookiecutter.sdk == "v1" %}
     "azureml": "azureml-core",
+{%- else %}
+    "mlflow": "mlflow",
+{%- endif %}
 }
 # The service principal a login without a person uses (also what CI systems set).
 SERVICE_PRINCIPAL_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
@@ -60,12 +83,22 @@ def fail(problem, fix):
 
 
 def require_sdk():
+{%- if cookiecutter.sdk == "v1" %}
     """Stop with the fix when azureml-core, which every control script needs, is not installed."""
     try:
         import azureml.core  # noqa: F401
     except ImportError:
         fail(
             "azureml-core (the Azure ML SDK v1) is not installed in this Python",
+{%- else %}
+    """Stop with the fix when azure-ai-ml and azure-identity, which every control script needs, are not installed."""
+    try:
+        import azure.ai.ml  # noqa: F401
+        import azure.identity  # noqa: F401
+    except ImportError:
+        fail(
+            "azure-ai-ml (the Azure ML SDK v2) or azure-identity is not installed in this Python",
+{%- endif %}
             f"conda env create -f {ENV_FILE.relative_to(ROOT)}, then conda activate {ENV_NAME}",
         )
 
@@ -133,6 +166,16 @@ def summary(error):
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def login_fix(how):
+    """What to do when logging in the way `how` names fails."""
+    if how.startswith("service principal"):
+        return "check " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + " and the service principal's role on the workspace"
+    return "log in with 'az login --use-device-code'"
+
+
+{%- if cookiecutter.sdk == "v1" %}
+
+
 def load_workspace(timeout=TIMEOUT_S):
     """Connect to the workspace named in .azureml/config.json, within `timeout` seconds for login and connection."""
     from azureml.core import Workspace
@@ -141,11 +184,6 @@ def load_workspace(timeout=TIMEOUT_S):
     name = config.get("workspace_name") or config.get("Scope", "").split("/")[-1]
     auth, how = authentication(timeout)
     print(f"Connecting to workspace {name!r} ({how}) ...", flush=True)
-    login_fix = (
-        "check " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + " and the service principal's role on the workspace"
-        if how.startswith("service principal")
-        else "log in with 'az login --use-device-code'"
-    )
     if path is None:
         where = ", ".join(CONFIG_VARIABLES.values())
 
@@ -166,17 +204,55 @@ def load_workspace(timeout=TIMEOUT_S):
         connect,
         timeout,
         f"logging in ({how}) and connecting to workspace {name!r}",
-        f"{login_fix}, and check the names in {where}",
+        f"{login_fix(how)}, and check the names in {where}",
     )
+{%- else %}
+
+
+def ml_client(timeout=TIMEOUT_S):
+    """An MLClient for the workspace named in .azureml/config.json, checked within `timeout` seconds."""
+    from azure.ai.ml import MLClient
+
+    path, config = read_config()
+    if path is not None and config.get("Scope"):  # the older form: one Azure resource id
+        parts = config["Scope"].strip("/").split("/")
+        config = {"subscription_id": parts[1], "resource_group": parts[3], "workspace_name": parts[-1]}
+    name = config["workspace_name"]
+    credential, how = authentication(timeout)
+    print(f"Connecting to workspace {name!r} ({how}) ...", flush=True)
+    where = path or ", ".join(CONFIG_VARIABLES.values())
+    # every request gives up on a connection after a quarter of the time, so its retries fit in it
+    client = MLClient(
+        credential,
+        subscription_id=config["subscription_id"],
+        resource_group_name=config["resource_group"],
+        workspace_name=name,
+        connection_timeout=timeout / 4,
+        read_timeout=max(timeout, SUBMIT_TIMEOUT_S),
+    )
+    bounded(
+        lambda: client.workspaces.get(name),
+        timeout,
+        f"logging in ({how}) and connecting to workspace {name!r}",
+        f"{login_fix(how)}, and check the names in {where}",
+    )
+    return client
+{%- endif %}
 
 
 def authentication(timeout=TIMEOUT_S):
     """Pick the login, non-interactive first: a service principal, then the Azure CLI's login, then a device code."""
+{%- if cookiecutter.sdk == "v1" %}
     from azureml.core.authentication import (
         InteractiveLoginAuthentication,
         ServicePrincipalAuthentication,
         TokenAuthentication,
     )
+{%- else %}
+    from azure.identity import AzureCliCredential, ClientSecretCredential, DeviceCodeCredential
+
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)  # a failed login is reported once, with the fix
+{%- endif %}
 
     given = [name for name in SERVICE_PRINCIPAL_VARIABLES if os.environ.get(name)]
     if given:
@@ -185,6 +261,7 @@ def authentication(timeout=TIMEOUT_S):
                 f"only {', '.join(given)} of the service principal variables are set",
                 "set all of " + ", ".join(SERVICE_PRINCIPAL_VARIABLES) + ", or unset them to use 'az login'",
             )
+{%- if cookiecutter.sdk == "v1" %}
         return ServicePrincipalAuthentication(
             tenant_id=os.environ["AZURE_TENANT_ID"],
             service_principal_id=os.environ["AZURE_CLIENT_ID"],
@@ -195,10 +272,25 @@ def authentication(timeout=TIMEOUT_S):
         return TokenAuthentication(lambda audience: azure_cli_token(az, audience, timeout)), "Azure CLI login"
     if sys.stdin is not None and sys.stdin.isatty():
         return InteractiveLoginAuthentication(), "device code"
+{%- else %}
+        return ClientSecretCredential(
+            os.environ["AZURE_TENANT_ID"],
+            os.environ["AZURE_CLIENT_ID"],
+            os.environ["AZURE_CLIENT_SECRET"],
+            connection_timeout=timeout,
+        ), "service principal from AZURE_CLIENT_ID"
+    if shutil.which("az"):  # the Azure CLI's login (the CLI stays outside the training environment)
+        return AzureCliCredential(process_timeout=timeout), "Azure CLI login"
+    if sys.stdin is not None and sys.stdin.isatty():
+        return DeviceCodeCredential(timeout=timeout, connection_timeout=timeout), "device code"
+{%- endif %}
     fail(
         "no way to log in: no service principal variables, no Azure CLI, and no terminal for a device code",
         "install the Azure CLI and run 'az login --use-device-code', or set " + ", ".join(SERVICE_PRINCIPAL_VARIABLES),
     )
+
+
+{%- if cookiecutter.sdk == "v1" %}
 
 
 def azure_cli_token(az, audience, timeout=TIMEOUT_S):
@@ -216,6 +308,7 @@ def azure_cli_token(az, audience, timeout=TIMEOUT_S):
     if result.returncode != 0:
         raise RuntimeError("the Azure CLI is not logged in (" + (result.stderr.strip().splitlines() or ["?"])[-1] + ")")
     return json.loads(result.stdout)["accessToken"]
+{%- endif %}
 
 
 def preflight(compute=None, needs_workspace=True):
@@ -238,6 +331,7 @@ def preflight(compute=None, needs_workspace=True):
 
 def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
     """The environment file parses (with the SDK's own reader) and names every package the training code imports."""
+{%- if cookiecutter.sdk == "v1" %}
     from azureml.core import Environment
 
     try:
@@ -250,6 +344,16 @@ def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
     named |= {
         re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.conda_packages
     }
+{%- else %}
+    try:
+        conda = training_environment(env_file).conda_file
+    except Exception as err:  # the SDK raises several kinds for a missing or malformed file
+        fail(f"{env_file} cannot be read as a conda environment: {summary(err)}", "fix the YAML (see the line named)")
+    entries = conda.get("dependencies") or []
+    pip = [spec for entry in entries if isinstance(entry, dict) for spec in entry.get("pip") or []]
+    named = {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in pip}
+    named |= {re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in entries if isinstance(spec, str)}
+{%- endif %}
     local = {path.stem for path in Path(source_dir).glob("*.py")}
     for path in sorted(Path(source_dir).glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -271,7 +375,9 @@ def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
 
 def check_snapshot(source_dir=SOURCE_DIR):
     """The upload of source_dir stays within Azure ML's limits; else stop, naming the largest files and the fix."""
+{%- if cookiecutter.sdk == "v1" %}
     from azureml._restclient.constants import SNAPSHOT_MAX_FILES, SNAPSHOT_MAX_SIZE_BYTES
+{%- endif %}
 
     files, ignore = snapshot(source_dir)
     total = sum(size for _, size in files)
@@ -285,7 +391,7 @@ def check_snapshot(source_dir=SOURCE_DIR):
             culprits.append(path)
             remaining -= size
         problem = (
-            f"the snapshot of src/ is {total / 2**20:.0f} MB, over Azure ML's limit of "
+            f"the snapshot of src/ is {total / 2**20:.0f} MB, over {{ "Azure ML's limit" if cookiecutter.sdk == "v1" else "this project's limit" }} of "
             f"{SNAPSHOT_MAX_SIZE_BYTES / 2**20:.0f} MB; largest: "
             + ", ".join(f"{path} ({dict(files)[path] / 2**20:.0f} MB)" for path in culprits)
         )
@@ -297,7 +403,7 @@ def check_snapshot(source_dir=SOURCE_DIR):
             :3
         ]
         problem = (
-            f"the snapshot of src/ has {len(files)} files, over Azure ML's limit of {SNAPSHOT_MAX_FILES}; "
+            f"the snapshot of src/ has {len(files)} files, over {{ "Azure ML's limit" if cookiecutter.sdk == "v1" else "this project's limit" }} of {SNAPSHOT_MAX_FILES}; "
             "most are in " + ", ".join(f"{top} ({counts[top]} files)" for top in culprits)
         )
     rules = sorted(
@@ -316,9 +422,15 @@ def check_snapshot(source_dir=SOURCE_DIR):
 
 def snapshot(source_dir=SOURCE_DIR):
     """The files Azure ML would upload from source_dir, as (relative path, size), and the ignore file it applies."""
+{%- if cookiecutter.sdk == "v1" %}
     from azureml._project.ignore_file import get_project_ignore_file
 
     ignore = get_project_ignore_file(str(source_dir))
+{%- else %}
+    from azure.ai.ml._utils._asset_utils import get_ignore_file  # the SDK's rules: .amlignore, else .gitignore
+
+    ignore = get_ignore_file(source_dir)
+{%- endif %}
     files = []
 
     def walk(folder):
@@ -332,7 +444,11 @@ def snapshot(source_dir=SOURCE_DIR):
                 walk(path)
 
     walk(str(source_dir))
+{%- if cookiecutter.sdk == "v1" %}
     return files, (Path(ignore.get_path()) if ignore.exists() else None)
+{%- else %}
+    return files, (Path(ignore.path) if ignore.exists() else None)
+{%- endif %}
 
 
 def submission_arguments(description, argv=None, more=None):
@@ -350,7 +466,9 @@ def submission_arguments(description, argv=None, more=None):
     parser.add_argument(
         "--process-count-per-node", type=int, default=1, help="processes per node, e.g. one per GPU (default: 1)"
     )
+{%- if cookiecutter.sdk == "v1" %}
     parser.add_argument("--gpu", action="store_true", help="the cluster has NVIDIA GPUs: use NCCL between processes")
+{%- endif %}
     parser.add_argument(
         "--timeout",
         type=float,
@@ -369,6 +487,9 @@ def submission_arguments(description, argv=None, more=None):
             f"--experiment {args.experiment!r}: use 1-255 letters, digits, '_' or '-', starting with a letter or digit"
         )
     return args
+
+
+{%- if cookiecutter.sdk == "v1" %}
 
 
 def distribution(args):
@@ -400,12 +521,7 @@ def submit(config, args, ws=None, checked=False):
     )
     aml_url = run.get_portal_url()
     print(aml_url, flush=True)
-    if os.environ.get("GITHUB_STEP_SUMMARY"):  # in a GitHub Actions job: put the link on the run's summary page
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as page:
-            page.write(
-                f"Training run {run.id} submitted to experiment {args.experiment}: "
-                f"[open it in Azure ML Studio]({aml_url})\n"
-            )
+    report_on_github(run.id, args.experiment, aml_url)
     if args.wait:
         run.wait_for_completion(show_output=True)
     return run
@@ -449,11 +565,86 @@ def describe_submission(config, experiment):
             f"data:         {reference.mode} {reference.data_store_name}/{reference.path_on_data_store} "
             f"(train.py gets its mount path for $AZUREML_DATAREFERENCE_{name})"
         )
+    print_snapshot(files, ignore)
+{%- else %}
+
+
+def distribution(args):
+    """Azure ML's PyTorch launcher for --node-count/--process-count-per-node, or None for one process."""
+    from azure.ai.ml import PyTorchDistribution
+
+    if args.node_count * args.process_count_per_node == 1:
+        return None
+    return PyTorchDistribution(process_count_per_instance=args.process_count_per_node)
+
+
+def training_environment(env_file=ENV_FILE):
+    """The one conda environment on Azure ML's base image (Azure ML builds it once and reuses it while unchanged)."""
+    from azure.ai.ml.entities import Environment
+
+    return Environment(image=BASE_IMAGE, conda_file=str(env_file))
+
+
+def submit(job, args, client=None, checked=False):
+    """Pre-flight (unless `checked`), then submit and print the Studio link (--wait: stream the log), or --dry-run."""
+    if not checked:
+        preflight(compute=args.compute, needs_workspace=not args.dry_run)
+    if args.dry_run:
+        print("Dry run: nothing is submitted. The job, as Azure ML's YAML:")
+        describe_submission(job)
+        return None
+    client = client or ml_client(args.timeout)
+    run = bounded(
+        lambda: client.jobs.create_or_update(job),
+        SUBMIT_TIMEOUT_S,
+        "uploading src/ and submitting the job",
+        "run again",
+    )
+    aml_url = run.studio_url
+    print(aml_url, flush=True)
+    report_on_github(run.name, args.experiment, aml_url)
+    if args.wait:
+        client.jobs.stream(run.name)
+    return run
+
+
+def job_yaml(job):
+    """The job as the YAML that `az ml job create -f` reads, checked offline by the SDK's own loader (load_job)."""
+    from azure.ai.ml import load_job
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "job.yml")
+        job._to_job().dump(path)  # the command job, not the command component it is built from
+        try:
+            load_job(path)
+        except Exception as err:  # marshmallow's ValidationError, or the SDK's ValidationException
+            fail(f"Azure ML would refuse the job: {summary(err)}", "fix the settings named (flags, or job.yml)")
+        return path.read_text(encoding="utf-8")
+
+
+def describe_submission(job):
+    """Print the job as Azure ML's YAML, and each file of src/ that would be uploaded."""
+    print(job_yaml(job), end="")
+    print_snapshot(*snapshot(SOURCE_DIR))
+{%- endif %}
+
+
+def print_snapshot(files, ignore):
+    """Print the files to be uploaded from src/, with their sizes and the ignore file that chose them."""
     rule = f"ignore rules from {ignore.name}" if ignore else "no ignore file"
     total = sum(size for _, size in files)
     print(f"snapshot:     {len(files)} files, {total / 1024:.1f} KiB ({rule})")
     for path, size in files:
         print(f"    {size:>10,d}  {path}")
+
+
+def report_on_github(name, experiment, url):
+    """In a GitHub Actions job, put the link to the submitted run on the workflow run's summary page."""
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as page:
+            page.write(
+                f"Training run {name} submitted to experiment {experiment}: [open it in Azure ML Studio]({url})\n"
+            )
 
 
 require_sdk()

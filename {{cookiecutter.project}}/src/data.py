@@ -33,6 +33,8 @@ def load_cifar10(data_path, synthetic=0):
             return tuple(
                 SyntheticCIFAR10(root=root, train=train, transform=transforms.ToTensor()) for train in (True, False)
             )
+    if Path(data_path).name == BASE_FOLDER:  # the folder itself (a mounted data asset), not the one that holds it
+        data_path = Path(data_path).parent
     return tuple(download_cifar10(data_path, train=train) for train in (True, False))
 
 

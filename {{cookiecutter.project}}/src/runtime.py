@@ -1,5 +1,9 @@
 """Where a training run executes: device, data and outputs folders locally and on Azure ML, the processes of a
+{%- if cookiecutter.sdk == "v1" %}
 distributed run, checkpoints to resume from, flag types, a stand-in Run."""
+{%- else %}
+distributed run, checkpoints to resume from, flag types, where MLflow's metrics go, a stand-in for MLflow."""
+{%- endif %}
 
 import argparse
 import json
@@ -13,6 +17,14 @@ import torch
 import torch.distributed as dist
 
 SRC_DIR = Path(__file__).resolve().parent
+{%- if cookiecutter.sdk == "v2" %}
+EXPERIMENT = "{{ cookiecutter.experiment_name }}"  # the MLflow experiment of runs outside Azure ML jobs
+LOCAL_STORE = "mlruns.db"  # MLflow's store of local runs, in the project root
+
+# MLflow starts a thread that sends usage data when it is imported, unless told not to. train.py imports this module
+# first, so training talks to its tracking store alone (set MLFLOW_DISABLE_TELEMETRY=false to allow the usage data).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+{%- endif %}
 
 
 def run_root():
@@ -31,6 +43,32 @@ def default_data_path():
 def default_output_dir():
     """Where the model, metrics and plot go: outputs/ beside src/ locally, ./outputs on Azure ML (kept with the run)."""
     return str(run_root() / "outputs")
+
+
+{%- if cookiecutter.sdk == "v2" %}
+
+
+def start_tracking(mlflow):
+    """Start the MLflow run train.py logs to: the job's own on Azure ML, else one in the project root's mlruns.db."""
+    if mlflow is StdoutMlflow:
+        return mlflow.start_run()  # MLflow is not installed: the stand-in says so, once
+    local = not os.environ.get("MLFLOW_TRACKING_URI")  # Azure ML sets it in a job, and MLFLOW_RUN_ID with it
+    if local:
+        store = run_root() / LOCAL_STORE
+        mlflow.set_tracking_uri(f"sqlite:///{store.as_posix()}")
+    if not os.environ.get("MLFLOW_RUN_ID"):  # in a job, start_run() takes up the job's run, in the job's experiment
+        mlflow.set_experiment(EXPERIMENT)
+    if mlflow.active_run():  # left by an earlier train() in this process that stopped with an error
+        mlflow.end_run("FAILED")
+    run = mlflow.start_run()
+    if local:
+        print(
+            f"MLflow logs this run's metrics to {store} (experiment {EXPERIMENT}).\n"
+            'See them: VS Code task "Show metrics locally", '
+            f"or run in {store.parent}: mlflow ui --backend-store-uri sqlite:///{LOCAL_STORE}"
+        )
+    return run
+{%- endif %}
 
 
 def pick_device(name):
@@ -270,6 +308,7 @@ def _number(text, kind, ok, rule):
     if value is None or not ok(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not {rule}")
     return value
+{%- if cookiecutter.sdk == "v1" %}
 
 
 class StdoutRun:
@@ -291,3 +330,30 @@ class StdoutRun:
     def log(self, name, value, description=""):
         """Print a metric the way the offline azureml Run does."""
         print(f"metric {name}: {value}")
+{%- else %}
+
+
+class StdoutMlflow:
+    """Stand-in for the mlflow module when MLflow is not installed: metrics are printed, nothing is stored."""
+
+    announced = False
+
+    @classmethod
+    def start_run(cls):
+        """Say once that metrics go to stdout only."""
+        if not cls.announced:
+            print(
+                "mlflow is not installed: metrics go to stdout only "
+                "(install the environment in .azureml/pytorch-env.yml to log them with MLflow)"
+            )
+            cls.announced = True
+
+    @staticmethod
+    def log_metric(key, value, step=None):
+        """Print a metric, as 'metric loss: 2.19'."""
+        print(f"metric {key}: {value}")
+
+    @staticmethod
+    def end_run():
+        """Nothing to end: no run was started."""
+{%- endif %}

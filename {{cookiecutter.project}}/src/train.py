@@ -1,4 +1,4 @@
-"""Train the tutorial's CNN on CIFAR-10 and log the loss to Azure ML (alone, or as one of several processes)."""
+"""Train the tutorial's CNN on CIFAR-10 and log the loss {% if cookiecutter.sdk == "v1" %}to Azure ML{% else %}with MLflow{% endif %} (alone, or as one of several processes)."""
 
 import argparse
 import sys
@@ -26,15 +26,26 @@ from runtime import (
     seconds_since,
     shard,
     start_distributed,
+{%- if cookiecutter.sdk == "v2" %}
+    start_tracking,
+{%- endif %}
     stop_distributed,
     unit_float,
     world_size,
 )
+{%- if cookiecutter.sdk == "v1" %}
 
 try:
     from azureml.core import Run
 except ImportError:  # azureml-core not installed: metrics go to stdout only
     from runtime import StdoutRun as Run
+{%- else %}
+
+try:
+    import mlflow
+except ImportError:  # mlflow not installed: metrics go to stdout only
+    from runtime import StdoutMlflow as mlflow
+{%- endif %}
 
 
 def parse_args(argv=None):
@@ -98,8 +109,14 @@ def train(args):
     """Train Net as the tutorial does, then test it and save it; return the metrics of the run."""
     # join the other processes, if torchrun or Azure ML started several (one process trains alone)
     device = start_distributed(pick_device(args.device))
+{%- if cookiecutter.sdk == "v1" %}
     # get run from the current context
     run = Run.get_context()
+{%- else %}
+    # start an MLflow run: the job's own on Azure ML, else one in mlruns.db in the project root; rank 0 alone logs
+    if is_main():
+        start_tracking(mlflow)
+{%- endif %}
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.seed is not None:
@@ -154,8 +171,13 @@ def train(args):
             if i % args.log_interval == args.log_interval - 1:
                 loss = mean_over_ranks(running_loss).item() / args.log_interval
                 if is_main():
+{%- if cookiecutter.sdk == "v1" %}
                     # log loss metric to AML
                     run.log('loss', loss)
+{%- else %}
+                    # log loss metric with MLflow
+                    mlflow.log_metric('loss', loss, step=steps)
+{%- endif %}
                     print(f'epoch={epoch + 1}, batch={i + 1:5}: loss {loss:.2f}')
                 losses.append(loss)
                 running_loss.zero_()
@@ -185,7 +207,13 @@ def train(args):
         "processes": world_size(),
     }
     if is_main():
+{%- if cookiecutter.sdk == "v1" %}
         run.log('accuracy', accuracy)
+{%- else %}
+        # log accuracy metric with MLflow, and end the run
+        mlflow.log_metric('accuracy', accuracy)
+        mlflow.end_run()
+{%- endif %}
         print(f'Accuracy on the {len(testset)} test images: {100 * accuracy:.1f}%')
         save_outputs(args.output_dir, net, metrics)
         checkpoint.remove()  # the run is complete: a new one starts afresh

@@ -24,6 +24,12 @@ socket.getaddrinfo = _refuse
 socket.create_connection = _refuse
 socket.socket.connect = _refuse
 '''
+{%- if cookiecutter.sdk == "v2" %}
+
+
+# MLflow sends no usage data from the tests (train.py's own setting is tested without this).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+{%- endif %}
 
 
 # Variables that name a workspace or a job summary page; tests set them only where they are the subject.
@@ -71,3 +77,19 @@ def project_copy(tmp_path):
     if aml_project.find_config(copy) is not None:
         pytest.skip(f"a workspace config above {tmp_path} would be found: {aml_project.find_config(copy)}")
     return copy
+{%- if cookiecutter.sdk == "v2" %}
+
+
+@pytest.fixture(autouse=True)
+def private_mlflow_store(tmp_path_factory):
+    """Send the metrics of every test's runs (and of the scripts it starts) to a store of its own, not mlruns.db."""
+    store = tmp_path_factory.mktemp("mlflow") / "mlruns.db"  # beside tmp_path, whose files some tests list
+    with pytest.MonkeyPatch.context() as environment:  # its own: a test's monkeypatch.undo() leaves it in place
+        environment.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store.as_posix()}")
+        for name in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
+            environment.delenv(name, raising=False)
+        yield store
+        if sys.modules.get("mlflow") is not None:
+            sys.modules["mlflow"].end_run()  # a test that failed mid-run must not leave its run active for the next
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)  # mlflow.set_experiment() sets it, for the next test to find
+{%- endif %}

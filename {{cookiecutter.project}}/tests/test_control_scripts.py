@@ -7,11 +7,22 @@ import subprocess
 import sys
 import threading
 import time
+{%- if cookiecutter.sdk == "v1" %}
 
 import aml_project
+{%- else %}
+from pathlib import Path
+
+import aml_project
+{%- endif %}
 
 import pytest
+{%- if cookiecutter.sdk == "v1" %}
 from conftest import run_script
+{%- else %}
+import yaml
+from conftest import run_script
+{%- endif %}
 
 
 @pytest.mark.slow
@@ -23,11 +34,23 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     result = run_script("04-run-pytorch.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
     assert result.returncode == 0, result.stderr
     assert not network_log.exists(), network_log.read_text()
+{%- if cookiecutter.sdk == "v1" %}
     out = result.stdout
     assert "script:       train.py" in out and "arguments:    --epochs 3" in out
     assert f"compute:      {aml_project.COMPUTE_NAME}" in out and f"experiment:   {aml_project.EXPERIMENT}" in out
     assert f"environment:  {aml_project.ENV_NAME}" in out and "- conda-forge" in out and "azureml-core" in out
     listed = [line.split()[-1] for line in out.split("snapshot:")[1].splitlines()[1:]]
+{%- else %}
+    job = printed_job(result.stdout)
+    assert (job["type"], job["command"]) == ("command", "python train.py --epochs 3")
+    assert job["code"] == str(project_copy / "src")
+    assert (job["compute"], job["experiment_name"]) == (f"azureml:{aml_project.COMPUTE_NAME}", aml_project.EXPERIMENT)
+    assert job["environment"]["image"] == aml_project.BASE_IMAGE
+    conda = yaml.safe_load((project_copy / ".azureml" / "pytorch-env.yml").read_text())
+    assert job["environment"]["conda_file"] == conda  # the one environment file, as it is
+    assert "distribution" not in job and job["resources"]["instance_count"] == 1
+    listed = [line.split()[-1] for line in result.stdout.split("snapshot:")[1].splitlines()[1:]]
+{%- endif %}
     assert sorted(listed) == sorted(
         [".amlignore", "data.py", "hello.py", "model.py", "notes.txt", "runtime.py", "train.py"]
     )
@@ -105,18 +128,41 @@ def test_create_workspace_names_the_missing_details(project_copy, offline):
 
 
 @pytest.mark.slow
+{%- if cookiecutter.sdk == "v1" %}
 def test_control_scripts_without_azureml_core_say_how_to_install_it(project_copy):
+{%- else %}
+def test_control_scripts_without_azure_ai_ml_say_how_to_install_it(project_copy):
+{%- endif %}
     code = (
+{%- if cookiecutter.sdk == "v1" %}
         "import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, '.'); "
+{%- else %}
+        "import runpy, sys; sys.modules['azure.ai.ml'] = None; sys.path.insert(0, '.'); "
+{%- endif %}
         "sys.argv = ['04-run-pytorch.py', '--dry-run']; runpy.run_path('04-run-pytorch.py', run_name='__main__')"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=project_copy, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Traceback" not in result.stderr
+{%- if cookiecutter.sdk == "v1" %}
     assert result.stderr.startswith("error: azureml-core (the Azure ML SDK v1) is not installed")
+{%- else %}
+    assert result.stderr.startswith("error: azure-ai-ml (the Azure ML SDK v2) or azure-identity is not installed")
+{%- endif %}
     assert "conda env create -f .azureml/pytorch-env.yml" in result.stderr
+{%- if cookiecutter.sdk == "v1" %}
 
 
 FAKE_SERVICE_PRINCIPAL = {"AZURE_TENANT_ID": "tenant", "AZURE_CLIENT_ID": "client", "AZURE_CLIENT_SECRET": "secret"}
+{%- else %}
+
+
+def printed_job(stdout):
+    """The job a dry run printed as Azure ML's YAML."""
+    return yaml.safe_load(stdout.split("The job, as Azure ML's YAML:\n")[1].split("snapshot:")[0])
+
+
+FAKE_SERVICE_PRINCIPAL = {"AZURE_TENANT_ID": "tenant", "AZURE_CLIENT_ID": "client", "AZURE_CLIENT_SECRET": "secret"}
+{%- endif %}
 NO_LOGIN = {name: "" for name in FAKE_SERVICE_PRINCIPAL}
 
 
@@ -138,7 +184,11 @@ def test_oversized_snapshot_is_refused_at_once_naming_the_file_and_the_fix(proje
     result = run_script("04-run-pytorch.py", cwd=project_copy, env=env)
     assert time.monotonic() - started < 5
     assert result.returncode == 1 and "Traceback" not in result.stderr
+{%- if cookiecutter.sdk == "v1" %}
     assert "over Azure ML's limit of 300 MB; largest: weights.bin (310 MB)" in result.stderr
+{%- else %}
+    assert "over this project's limit of 300 MB; largest: weights.bin (310 MB)" in result.stderr
+{%- endif %}
     assert "add to src/.amlignore: weights.bin" in result.stderr
     assert not network_log.exists()
     with open(project_copy / "src" / ".amlignore", "a") as ignore:
@@ -153,7 +203,11 @@ def test_too_many_files_in_the_snapshot_names_the_folder(project_copy):
     many.mkdir()
     for i in range(2001):
         (many / f"{i}.txt").touch()
+{%- if cookiecutter.sdk == "v1" %}
     with pytest.raises(SystemExit, match=r"has 2007 files, over Azure ML's limit of 2000; most are in frames"):
+{%- else %}
+    with pytest.raises(SystemExit, match=r"has 2007 files, over this project's limit of 2000; most are in frames"):
+{%- endif %}
         aml_project.check_snapshot(project_copy / "src")
 
 
@@ -196,24 +250,45 @@ def test_dry_run_shows_distributed_settings(project_copy, offline):
         "gpu-cluster",
         "--experiment",
         "scale-out",
+{%- if cookiecutter.sdk == "v1" %}
         "--gpu",
         cwd=project_copy,
+{%- else %}
+        cwd=project_copy,
+{%- endif %}
         env=env,
     )
     assert result.returncode == 0, result.stderr
+{%- if cookiecutter.sdk == "v1" %}
     line = next(line for line in result.stdout.splitlines() if line.startswith("distributed:"))
     assert line.lower() == "distributed:  pytorch, 2 node(s), 4 process(es) in all, backend nccl"
     assert "compute:      gpu-cluster" in result.stdout and "experiment:   scale-out" in result.stdout
+{%- else %}
+    job = printed_job(result.stdout)
+    assert job["distribution"] == {"type": "pytorch", "process_count_per_instance": 2}
+    assert job["resources"]["instance_count"] == 2
+    assert (job["compute"], job["experiment_name"]) == ("azureml:gpu-cluster", "scale-out")
+{%- endif %}
     assert not network_log.exists()
 
 
 @pytest.mark.slow
+{%- if cookiecutter.sdk == "v1" %}
 def test_dry_run_with_the_datastore_shows_the_data_mount(project_copy, offline):
+{%- else %}
+def test_dry_run_with_the_data_asset_shows_the_mount(project_copy, offline):
+{%- endif %}
     env, network_log = offline
     result = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
     assert result.returncode == 0, result.stderr
+{%- if cookiecutter.sdk == "v1" %}
     assert "arguments:    --data-path $AZUREML_DATAREFERENCE_cifar10 --epochs 3" in result.stdout
     assert "data:         mount workspaceblobstore/datasets/cifar10" in result.stdout
+{%- else %}
+    job = printed_job(result.stdout)
+    assert job["command"] == "python train.py --data-path {% raw %}${{inputs.data}}{% endraw %} --epochs 3"
+    assert job["inputs"]["data"] == {"type": "uri_folder", "path": "azureml:cifar10@latest", "mode": "ro_mount"}
+{%- endif %}
     assert not network_log.exists()
 
 
@@ -266,31 +341,61 @@ def test_azure_cli_that_is_not_logged_in_is_reported(project_copy, offline, tmp_
         env={**env, **NO_LOGIN, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
+{%- if cookiecutter.sdk == "v1" %}
     assert "(Azure CLI login)" in result.stderr and "the Azure CLI is not logged in" in result.stderr
     assert "az login --use-device-code" in result.stderr
+{%- else %}
+    assert result.stderr.startswith("error: logging in (Azure CLI login) and connecting to workspace 'ws1' failed")
+    assert "az login" in result.stderr.splitlines()[0] and "az login --use-device-code" in result.stderr
+{%- endif %}
 
 
 def test_login_chain_prefers_a_service_principal_then_the_azure_cli(monkeypatch, tmp_path):
+{%- if cookiecutter.sdk == "v1" %}
     from azureml.core.authentication import ServicePrincipalAuthentication, TokenAuthentication
+{%- else %}
+    from azure.identity import AzureCliCredential, ClientSecretCredential
+{%- endif %}
 
     for name, value in FAKE_SERVICE_PRINCIPAL.items():
         monkeypatch.setenv(name, value)
+{%- if cookiecutter.sdk == "v1" %}
     auth, how = aml_project.authentication()
     assert isinstance(auth, ServicePrincipalAuthentication) and how.startswith("service principal")
+{%- else %}
+    credential, how = aml_project.authentication()
+    assert isinstance(credential, ClientSecretCredential) and how.startswith("service principal")
+{%- endif %}
     monkeypatch.delenv("AZURE_CLIENT_SECRET")
     with pytest.raises(SystemExit, match="only AZURE_TENANT_ID, AZURE_CLIENT_ID of the service principal"):
         aml_project.authentication()
     for name in FAKE_SERVICE_PRINCIPAL:
         monkeypatch.delenv(name, raising=False)
+{%- if cookiecutter.sdk == "v1" %}
     (tmp_path / "az").write_text("#!/bin/sh\necho '{\"accessToken\": \"token-for-'$4'\"}'\n")
     (tmp_path / "az").chmod(0o755)
+{%- else %}
+    az = tmp_path / "az"  # answers as a logged-in CLI does, repeating what it was asked
+    az.write_text(
+        '#!/bin/sh\necho "{\\"accessToken\\": \\"token for $*\\", \\"expiresOn\\": \\"2099-01-01 00:00:00.000000\\", '
+        '\\"expires_on\\": 4070908800, \\"tokenType\\": \\"Bearer\\"}"\n'
+    )
+    az.chmod(0o755)
+{%- endif %}
     monkeypatch.setenv("PATH", str(tmp_path))
+{%- if cookiecutter.sdk == "v1" %}
     auth, how = aml_project.authentication()
     assert isinstance(auth, TokenAuthentication) and how == "Azure CLI login"
     assert (
         aml_project.azure_cli_token(str(tmp_path / "az"), "https://management.azure.com/")
         == "token-for-https://management.azure.com/"
     )
+{%- else %}
+    credential, how = aml_project.authentication()
+    assert isinstance(credential, AzureCliCredential) and how == "Azure CLI login"
+    token = credential.get_token("https://management.azure.com/.default")
+    assert token.token.startswith("token for account get-access-token") and "management.azure.com" in token.token
+{%- endif %}
 
 
 WORKSPACE_FROM_VARIABLES = {
@@ -332,6 +437,7 @@ def test_workspace_variables_set_in_part_name_the_missing_ones(project_copy, mon
 
 
 def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path):
+{%- if cookiecutter.sdk == "v1" %}
     import azureml.core
 
     class SubmittedRun:  # what Azure ML answers to a submission, which needs the network
@@ -349,12 +455,76 @@ def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(mo
 
     monkeypatch.setattr(azureml.core, "Experiment", Experiment)
     page = tmp_path / "summary.md"
+{%- else %}
+    class SubmittedJob:  # what Azure ML answers to a submission, which needs the network
+        name = "brave_lamp_abcd1234"
+        studio_url = "https://ml.azure.com/runs/brave_lamp_abcd1234"
+
+    class Jobs:
+        def create_or_update(self, job):
+            return SubmittedJob()
+
+    class Client:
+        jobs = Jobs()
+
+    page = tmp_path / "summary.md"
+{%- endif %}
     page.write_text("# earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(page))
     args = aml_project.submission_arguments("test", [])
+{%- if cookiecutter.sdk == "v1" %}
     aml_project.submit(config=None, args=args, ws=object(), checked=True)
+{%- else %}
+    aml_project.submit(job=None, args=args, client=Client(), checked=True)
+{%- endif %}
     assert page.read_text() == (
+{%- if cookiecutter.sdk == "v1" %}
         "# earlier step\nTraining run day1_1700000000_abcd submitted to experiment "
+{%- else %}
+        "# earlier step\nTraining run brave_lamp_abcd1234 submitted to experiment "
+{%- endif %}
         + args.experiment
+{%- if cookiecutter.sdk == "v1" %}
         + ": [open it in Azure ML Studio](https://ml.azure.com/runs/day1_1700000000_abcd)\n"
+{%- else %}
+        + ": [open it in Azure ML Studio](https://ml.azure.com/runs/brave_lamp_abcd1234)\n"
+{%- endif %}
     )
+{%- if cookiecutter.sdk == "v1" %}
+{%- else %}
+
+
+@pytest.mark.slow
+def test_job_yml_loads_offline_and_is_the_job_that_04_submits(project_copy, offline):
+    from azure.ai.ml import load_job
+
+    env, network_log = offline
+    cli_job = load_job(project_copy / "job.yml")  # the SDK's own loader checks it against the job schema
+    result = run_script("04-run-pytorch.py", "--dry-run", cwd=project_copy, env=env)
+    assert result.returncode == 0, result.stderr
+    submitted = printed_job(result.stdout)
+    assert cli_job.command == submitted["command"] and cli_job.experiment_name == submitted["experiment_name"]
+    assert f"azureml:{cli_job.compute}" == submitted["compute"] and cli_job.display_name == submitted["display_name"]
+    assert (project_copy / cli_job.code).resolve() == Path(submitted["code"])
+    assert cli_job.environment.image == submitted["environment"]["image"]
+    assert cli_job.environment.conda_file == submitted["environment"]["conda_file"]
+    assert not network_log.exists()
+
+
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        (("command: python train.py", "comand: python train.py"), "Unknown field"),
+        (("code: ./src", "code: ./source"), "Can't find directory or file"),
+        (("display_name: train", "display_name: train\nresources:\n  instance_count: two"), "Not a valid integer"),
+    ],
+)
+def test_a_broken_job_yml_is_refused_by_the_sdk_offline(project_copy, change, complaint):
+    from azure.ai.ml import load_job
+
+    job_file = project_copy / "job.yml"
+    job_file.write_text(job_file.read_text().replace(*change))
+    with pytest.raises(Exception) as error:
+        load_job(job_file)
+    assert complaint in str(error.value)
+{%- endif %}

@@ -235,10 +235,23 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_takes_the_same_steps(tmp_p
     flags = ["--synthetic", "2000", "--epochs", "3", "--log-interval", "250", "--seed", "0", "--threads", "1"]
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     script = [sys.executable, str(SRC / "train.py"), *flags, "--output-dir"]
+{%- if cookiecutter.sdk == "v1" %}
     with open(tmp_path / "whole.log", "w") as log:  # the uninterrupted run, alongside
         reference = subprocess.Popen(
             [*script, str(whole)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
+{%- else %}
+    own_store = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{(tmp_path / 'whole.db').as_posix()}"}
+    with open(tmp_path / "whole.log", "w") as log:  # the uninterrupted run, alongside (not making the same new store)
+        reference = subprocess.Popen(
+            [*script, str(whole)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=own_store,
+        )
+{%- endif %}
     with open(tmp_path / "killed.log", "w") as log:
         victim = subprocess.Popen(
             [*script, str(killed)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

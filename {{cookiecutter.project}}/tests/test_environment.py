@@ -7,6 +7,9 @@ from importlib import metadata
 import yaml
 from conftest import ROOT, SRC
 from packaging.requirements import Requirement
+{%- if cookiecutter.sdk == "v2" %}
+from packaging.utils import canonicalize_name
+{%- endif %}
 
 ENV = yaml.safe_load((ROOT / ".azureml" / "pytorch-env.yml").read_text())
 PIP = [Requirement(line) for line in next(d["pip"] for d in ENV["dependencies"] if isinstance(d, dict))]
@@ -16,7 +19,11 @@ DISTRIBUTION = {
     "numpy": "numpy",
     "matplotlib": "matplotlib",
     "tqdm": "tqdm",
+{%- if cookiecutter.sdk == "v1" %}
     "azureml": "azureml-core",
+{%- else %}
+    "mlflow": "mlflow",
+{%- endif %}
 }
 
 
@@ -43,3 +50,11 @@ def test_the_python_running_the_tests_satisfies_the_environment():
     for req in PIP:
         version = metadata.version(req.name)
         assert req.specifier.contains(version, prereleases=True), f"{req.name} {version} is not {req.specifier}"
+{%- if cookiecutter.sdk == "v2" %}
+
+
+def test_environment_has_the_plugin_that_takes_mlflows_metrics_to_azure_ml_in_a_job():
+    stores = {ep.name: canonicalize_name(ep.dist.name) for ep in metadata.entry_points(group="mlflow.tracking_store")}
+    assert stores.get("azureml") == "azureml-mlflow"  # the store for the azureml:// tracking URI of a job
+    assert "azureml-mlflow" in {canonicalize_name(req.name) for req in PIP}
+{%- endif %}

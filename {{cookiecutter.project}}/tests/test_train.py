@@ -1,7 +1,10 @@
-"""Training as the tutorial does it: falling loss, its printed lines, run.log, data loading, and bad input."""
+"""Training as the tutorial does it: falling loss, its printed lines, {% if cookiecutter.sdk == "v1" %}run.log{% else %}MLflow's metrics{% endif %}, data loading, and bad input."""
 
 import io
 import json
+{%- if cookiecutter.sdk == "v2" %}
+import os
+{%- endif %}
 import re
 import shutil
 import socket
@@ -14,6 +17,9 @@ import pytest
 import torch
 import torchvision
 from conftest import ROOT, SRC, run_script
+{%- if cookiecutter.sdk == "v2" %}
+from mlflow.tracking import MlflowClient
+{%- endif %}
 
 import data
 import runtime
@@ -25,6 +31,11 @@ LOSS_LINE = re.compile(
 )  # as 'epoch=1, batch= 2000: loss 2.19'
 QUICK = ["--synthetic", "2000", "--log-interval", "100", "--seed", "0"]
 SUMMARY = r"Trained 4000 images in \d+\.\d s: \d+ images/s on cpu"
+{%- if cookiecutter.sdk == "v2" %}
+EXPERIMENT = "{{ cookiecutter.experiment_name }}"
+# Where MLflow finds one of these it sends no usage data anyway: tests of train.py's own setting run without them.
+CI_MARKERS = ("PYTEST_CURRENT_TEST", "CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL", "BUILDKITE")
+{%- endif %}
 
 
 def test_synthetic_training_lowers_the_loss(capsys, tmp_path):
@@ -35,6 +46,8 @@ def test_synthetic_training_lowers_the_loss(capsys, tmp_path):
     assert metrics["images"] == 4000 and metrics["images_per_sec"] > 0
     out = capsys.readouterr().out
     assert [f"{loss:.2f}" for loss in metrics["losses"]] == [m[2] for m in LOSS_LINE.findall(out)]
+
+{%- if cookiecutter.sdk == "v1" %}
 
 
 def test_run_log_reaches_the_azureml_offline_run(capsys, tmp_path):
@@ -47,6 +60,77 @@ def test_run_log_reaches_the_azureml_offline_run(capsys, tmp_path):
     assert [float(value) for value in logged] == pytest.approx(metrics["losses"])
     accuracy = re.findall(r"^Attempted to log scalar metric accuracy:\n(\S+)$", out, re.M)
     assert [float(value) for value in accuracy] == pytest.approx([metrics["accuracy"]])
+{%- else %}
+
+
+def metric(client, run, name):
+    """A metric's logged values of a run, with the step each was logged at, in the order of the steps."""
+    history = sorted(client.get_metric_history(run.info.run_id, name), key=lambda m: (m.step, m.timestamp))
+    return [m.value for m in history], [m.step for m in history]
+
+
+def test_loss_and_accuracy_reach_the_mlflow_run_with_their_steps(capsys, tmp_path, private_mlflow_store):
+    metrics = train.train(train.parse_args(QUICK + ["--epochs", "1", "--output-dir", str(tmp_path)]))
+    client = MlflowClient(f"sqlite:///{private_mlflow_store.as_posix()}")
+    [run] = client.search_runs([client.get_experiment_by_name(EXPERIMENT).experiment_id])
+    assert run.info.status == "FINISHED"
+    losses, steps = metric(client, run, "loss")
+    assert losses == pytest.approx(metrics["losses"]) and len(losses) == 5
+    assert steps == [100, 200, 300, 400, 500]  # the mini-batches trained when each loss was logged
+    assert metric(client, run, "accuracy")[0] == pytest.approx([metrics["accuracy"]])
+    assert "MLflow logs this run's metrics to" not in capsys.readouterr().out  # said only of the project's mlruns.db
+
+
+@pytest.mark.slow
+def test_in_an_azure_ml_job_the_metrics_go_to_the_jobs_own_run(tmp_path, private_mlflow_store):
+    client = MlflowClient(f"sqlite:///{private_mlflow_store.as_posix()}")
+    job = client.create_run(client.create_experiment("the-jobs-experiment"))  # as Azure ML makes them for a job
+    outputs = tmp_path / "outputs"
+    result = run_script(
+        "src/train.py", *QUICK, "--epochs", "1", "--output-dir", str(outputs), env={"MLFLOW_RUN_ID": job.info.run_id}
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((outputs / "metrics.json").read_text())
+    assert metric(client, job, "loss") == (pytest.approx(metrics["losses"]), [100, 200, 300, 400, 500])
+    assert metric(client, job, "accuracy")[0] == pytest.approx([metrics["accuracy"]])
+    assert client.get_experiment_by_name(EXPERIMENT) is None  # the experiment was left as the job has it
+    assert [r.info.run_id for r in client.search_runs([job.info.experiment_id])] == [job.info.run_id]
+    assert "MLflow logs this run's metrics" not in result.stdout
+
+
+@pytest.mark.slow
+def test_local_runs_from_the_root_and_from_src_go_to_the_roots_mlruns_db_without_network(project_copy, offline):
+    network, log = offline
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MLFLOW_")}
+    env = {name: value for name, value in env.items() if name not in CI_MARKERS} | network
+    store = project_copy / "mlruns.db"
+    store.unlink(missing_ok=True)  # the copy of a project that has been trained locally
+    printed = []
+    for cwd, script in ((project_copy, "src/train.py"), (project_copy / "src", "train.py")):
+        result = subprocess.run(
+            [sys.executable, script, *QUICK, "--epochs", "1"],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count(f"MLflow logs this run's metrics to {store} (experiment {EXPERIMENT}).") == 1
+        assert 'VS Code task "Show metrics locally"' in result.stdout
+        assert "mlflow ui --backend-store-uri sqlite:///mlruns.db" in result.stdout
+        printed.append([m[2] for m in LOSS_LINE.findall(result.stdout)])
+    assert not log.exists(), log.read_text()
+    assert not (project_copy / "src" / "mlruns.db").exists() and not (project_copy / "src" / "mlruns").exists()
+    client = MlflowClient(f"sqlite:///{store.as_posix()}")
+    runs = client.search_runs([client.get_experiment_by_name(EXPERIMENT).experiment_id], order_by=["start_time"])
+    assert len(runs) == 2 and all(run.info.status == "FINISHED" for run in runs)
+    for run, lines in zip(runs, printed, strict=True):
+        losses, steps = metric(client, run, "loss")
+        assert [f"{loss:.2f}" for loss in losses] == lines and steps == [100, 200, 300, 400, 500]
+        assert len(metric(client, run, "accuracy")[0]) == 1
+{%- endif %}
 
 
 @pytest.mark.slow
@@ -59,7 +143,11 @@ def test_run_from_src_prints_the_same_tutorial_lines_as_from_the_project_root():
     assert len(lines) == 10 and lines[0][:2] == ("1", "  100")
     assert lines == LOSS_LINE.findall(from_src.stdout)
     for result in (from_root, from_src):
+{%- if cookiecutter.sdk == "v1" %}
         tail = result.stdout.strip().splitlines()[-5:-3]  # then the accuracy, logged and printed
+{%- else %}
+        tail = result.stdout.strip().splitlines()[-3:-1]  # then the accuracy
+{%- endif %}
         assert tail[0] == "Finished Training"
         assert re.fullmatch(SUMMARY, tail[1])
     assert not (SRC / "data").exists() and not (SRC / "outputs").exists()
@@ -94,6 +182,7 @@ def test_lines_arrive_while_training_runs_when_stdout_is_a_pipe(tmp_path):
     finally:
         process.kill()
         process.wait()
+{%- if cookiecutter.sdk == "v1" %}
 
 
 @pytest.mark.slow
@@ -115,6 +204,29 @@ def test_trains_without_azureml_core_and_says_so_once(tmp_path):
     assert len(re.findall(r"^metric loss: \S+$", result.stdout, re.M)) == 5
     assert len(re.findall(r"^metric accuracy: \S+$", result.stdout, re.M)) == 1
     assert "Finished Training" in result.stdout
+{%- else %}
+
+
+@pytest.mark.slow
+def test_trains_without_mlflow_and_says_so_once(tmp_path):
+    code = (
+        "import runpy, sys; sys.modules['mlflow'] = None; sys.path.insert(0, 'src'); "
+        "sys.argv = ['src/train.py'] + sys.argv[1:]; runpy.run_path('src/train.py', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *QUICK, "--epochs", "1", "--output-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("mlflow is not installed: metrics go to stdout only") == 1
+    assert "MLflow logs this run's metrics" not in result.stdout
+    assert len(re.findall(r"^metric loss: \S+$", result.stdout, re.M)) == 5
+    assert len(re.findall(r"^metric accuracy: \S+$", result.stdout, re.M)) == 1
+    assert "Finished Training" in result.stdout
+{%- endif %}
 
 
 def test_cifar10_is_read_through_torchvision_from_the_data_path(tmp_path, monkeypatch, capsys):
@@ -147,6 +259,10 @@ def test_cifar10_is_read_through_torchvision_from_the_data_path(tmp_path, monkey
         )
     )
     assert metrics["images"] == 400 and len(metrics["losses"]) == 2 and metrics["test_images"] == 50
+    # a mounted data asset is the cifar-10-batches-py folder itself: it is read the same, with no download
+    mounted = data.load_cifar10(str(tmp_path / data.BASE_FOLDER))
+    assert [len(split) for split in mounted] == [400, 50] and (mounted[0].data == trainset.data).all()
+    assert [path.name for path in tmp_path.iterdir() if path.name != "outputs"] == [data.BASE_FOLDER]
 
 
 def test_failed_download_names_the_problem_and_the_fix_and_leaves_nothing(tmp_path, monkeypatch):
