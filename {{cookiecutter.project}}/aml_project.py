@@ -589,9 +589,11 @@ def submit(job, args, client=None, checked=False):
     """Pre-flight (unless `checked`), then submit and print the Studio link (--wait: stream the log), or --dry-run."""
     if not checked:
         preflight(compute=args.compute, needs_workspace=not args.dry_run)
+    described = job_yaml(job)  # the SDK's own check of the job, offline, before any network call
     if args.dry_run:
         print("Dry run: nothing is submitted. The job, as Azure ML's YAML:")
-        describe_submission(job)
+        print(described, end="")
+        print_snapshot(*snapshot(SOURCE_DIR))
         return None
     client = client or ml_client(args.timeout)
     run = bounded(
@@ -612,20 +614,27 @@ def job_yaml(job):
     """The job as the YAML that `az ml job create -f` reads, checked offline by the SDK's own loader (load_job)."""
     from azure.ai.ml import load_job
 
+    logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)  # notes on the SDK's own classes
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, "job.yml")
         job._to_job().dump(path)  # the command job, not the command component it is built from
         try:
             load_job(path)
         except Exception as err:  # marshmallow's ValidationError, or the SDK's ValidationException
-            fail(f"Azure ML would refuse the job: {summary(err)}", "fix the settings named (flags, or job.yml)")
+            fail(f"Azure ML would refuse the job: {job_problem(err)}", "fix the setting named (a flag, or the script)")
         return path.read_text(encoding="utf-8")
+{%- endif %}
+
+{%- if cookiecutter.sdk == "v2" %}
 
 
-def describe_submission(job):
-    """Print the job as Azure ML's YAML, and each file of src/ that would be uploaded."""
-    print(job_yaml(job), end="")
-    print_snapshot(*snapshot(SOURCE_DIR))
+def job_problem(error):
+    """The first field and complaint in the SDK's validation error, whose JSON nests in JSON, as one line."""
+    text = str(error)
+    for _ in range(3):
+        text = text.replace('\\"', '"').replace("\\n", "\n")
+    found = re.search(r'"(\w+)": \[\s*(?:{\s*"_schema": \[\s*)?"([^"]+)"', text)
+    return f"{found.group(1)}: {found.group(2).strip()}" if found else summary(error)
 {%- endif %}
 
 

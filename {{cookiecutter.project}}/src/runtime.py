@@ -18,7 +18,8 @@ import torch.distributed as dist
 
 SRC_DIR = Path(__file__).resolve().parent
 {%- if cookiecutter.sdk == "v2" %}
-EXPERIMENT = "{{ cookiecutter.experiment_name }}"  # the MLflow experiment of runs outside Azure ML jobs
+# the MLflow experiment of runs outside Azure ML jobs
+EXPERIMENT = "{{ cookiecutter.experiment_name }}"  # noqa: E501 (a long answer)
 LOCAL_STORE = "mlruns.db"  # MLflow's store of local runs, in the project root
 
 # MLflow starts a thread that sends usage data when it is imported, unless told not to. train.py imports this module

@@ -475,7 +475,16 @@ def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(mo
 {%- if cookiecutter.sdk == "v1" %}
     aml_project.submit(config=None, args=args, ws=object(), checked=True)
 {%- else %}
-    aml_project.submit(job=None, args=args, client=Client(), checked=True)
+    from azure.ai.ml import command
+
+    job = command(
+        code=str(aml_project.SOURCE_DIR),
+        command="python train.py",
+        compute=args.compute,
+        environment=aml_project.training_environment(),
+        experiment_name=args.experiment,
+    )
+    aml_project.submit(job=job, args=args, client=Client(), checked=True)
 {%- endif %}
     assert page.read_text() == (
 {%- if cookiecutter.sdk == "v1" %}
@@ -527,4 +536,26 @@ def test_a_broken_job_yml_is_refused_by_the_sdk_offline(project_copy, change, co
     with pytest.raises(Exception) as error:
         load_job(job_file)
     assert complaint in str(error.value)
+
+
+def test_a_job_azure_ml_would_refuse_is_stopped_before_submission_naming_the_field(tmp_path):
+    from azure.ai.ml import command
+
+    class Unreachable:  # the submission must not get this far
+        @property
+        def jobs(self):
+            raise AssertionError("submitted a job that the SDK's own check refuses")
+
+    job = command(
+        code=str(tmp_path / "missing"),
+        command="python train.py",
+        compute=aml_project.COMPUTE_NAME,
+        environment=aml_project.training_environment(),
+    )
+    args = aml_project.submission_arguments("test", [])
+    with pytest.raises(SystemExit) as exit_info:
+        aml_project.submit(job=job, args=args, client=Unreachable(), checked=True)
+    message = str(exit_info.value)
+    assert message.startswith("error: Azure ML would refuse the job: code: Can't find directory or file")
+    assert len(message.splitlines()) == 2 and "fix: " in message
 {%- endif %}

@@ -32,7 +32,7 @@ LOSS_LINE = re.compile(
 QUICK = ["--synthetic", "2000", "--log-interval", "100", "--seed", "0"]
 SUMMARY = r"Trained 4000 images in \d+\.\d s: \d+ images/s on cpu"
 {%- if cookiecutter.sdk == "v2" %}
-EXPERIMENT = "{{ cookiecutter.experiment_name }}"
+EXPERIMENT = "{{ cookiecutter.experiment_name }}"  # noqa: E501 (a long answer)
 # Where MLflow finds one of these it sends no usage data anyway: tests of train.py's own setting run without them.
 CI_MARKERS = ("PYTEST_CURRENT_TEST", "CI", "GITHUB_ACTIONS", "TF_BUILD", "GITLAB_CI", "JENKINS_URL", "BUILDKITE")
 {%- endif %}
