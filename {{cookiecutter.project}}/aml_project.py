@@ -214,22 +214,26 @@ def ml_client(timeout=TIMEOUT_S):
     from azure.ai.ml import MLClient
 
     path, config = read_config()
-    if path is not None and config.get("Scope"):  # the older form: one Azure resource id
-        parts = config["Scope"].strip("/").split("/")
-        config = {"subscription_id": parts[1], "resource_group": parts[3], "workspace_name": parts[-1]}
-    name = config["workspace_name"]
+    name = config.get("workspace_name") or config.get("Scope", "").split("/")[-1]
     credential, how = authentication(timeout)
     print(f"Connecting to workspace {name!r} ({how}) ...", flush=True)
-    where = path or ", ".join(CONFIG_VARIABLES.values())
     # every request gives up on a connection after a quarter of the time, so its retries fit in it
-    client = MLClient(
-        credential,
-        subscription_id=config["subscription_id"],
-        resource_group_name=config["resource_group"],
-        workspace_name=name,
-        connection_timeout=timeout / 4,
-        read_timeout=max(timeout, SUBMIT_TIMEOUT_S),
-    )
+    timeouts = {"connection_timeout": timeout / 4, "read_timeout": max(timeout, SUBMIT_TIMEOUT_S)}
+    if path is None:
+        where = ", ".join(CONFIG_VARIABLES.values())
+        client = MLClient(
+            credential,
+            subscription_id=config["subscription_id"],
+            resource_group_name=config["resource_group"],
+            workspace_name=name,
+            **timeouts,
+        )
+    else:
+        where = path
+        try:
+            client = MLClient.from_config(credential, path=str(path), **timeouts)
+        except Exception as err:  # the SDK's own reading of the file, offline
+            fail(f"{path} does not name a workspace: {summary(err)}", "download config.json again from Azure ML Studio")
     bounded(
         lambda: client.workspaces.get(name),
         timeout,

@@ -558,4 +558,14 @@ def test_a_job_azure_ml_would_refuse_is_stopped_before_submission_naming_the_fie
     message = str(exit_info.value)
     assert message.startswith("error: Azure ML would refuse the job: code: Can't find directory or file")
     assert len(message.splitlines()) == 2 and "fix: " in message
+
+
+@pytest.mark.slow
+def test_a_config_the_sdk_cannot_read_gives_a_clear_message_before_any_network_call(project_copy, offline):
+    env, network_log = offline
+    (project_copy / ".azureml" / "config.json").write_text('{"Scope": "not-a-resource-id"}')
+    result = run_script("02-create-compute.py", cwd=project_copy, env={**env, **FAKE_SERVICE_PRINCIPAL})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "config.json does not name a workspace" in result.stderr and "download config.json again" in result.stderr
+    assert not network_log.exists()
 {%- endif %}
