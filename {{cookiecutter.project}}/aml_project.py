@@ -230,6 +230,7 @@ def ml_client(timeout=TIMEOUT_S):
         )
     else:
         where = path
+        logging.getLogger("azure.ai.ml._ml_client").setLevel(logging.WARNING)  # its "Found the config file" note
         try:
             client = MLClient.from_config(credential, path=str(path), **timeouts)
         except Exception as err:  # the SDK's own reading of the file, offline
