@@ -41,7 +41,6 @@ UPLOAD_TIMEOUT_S = 3600  # for uploading CIFAR-10 (170 MB) to the datastore
 DATASTORE_PATH = "datasets/cifar10"  # where 05 uploads data/ and 06 mounts it from
 {%- else %}
 DATA_ASSET = "cifar10"  # the data asset 05 makes from data/ and 06 mounts
-JOB_FILE = ROOT / "job.yml"  # the training job for the Azure ML CLI: az ml job create -f job.yml
 # Azure ML's current base image (Ubuntu 24.04, Open MPI); the conda file adds Python and the packages.
 BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:latest"
 # SDK v2 uploads src/ as a code asset without a hard limit; this project keeps v1's snapshot limits so that
