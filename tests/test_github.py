@@ -1,4 +1,5 @@
 """The baked project on GitHub: its workflows, its pre-commit checks, and re-baking it from its recorded answers."""
+import ast
 import filecmp
 import json
 import os
@@ -10,6 +11,7 @@ import sys
 
 import pytest
 import yaml
+from identify.identify import tags_from_path
 
 from conftest import TEMPLATE, bake, bake_cli
 
@@ -19,6 +21,25 @@ ANSWERED = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource
 # The programs a workflow step may start: the runner's Python and shell; anything else must be installed first.
 RUNNER_PROGRAMS = {"python", "bash"}
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project}}"
+# The current major version of each action the workflows use, as the action's own repository tags it and its README
+# shows it (checked when the template was last updated; Dependabot can keep a project's copy current).
+ACTION_MAJORS = {"actions/checkout": "v7", "actions/setup-python": "v7", "actions/cache": "v6", "azure/login": "v3"}
+# The hooks of .pre-commit-config.yaml as their repositories' .pre-commit-hooks.yaml define them (at the config's
+# revs): the PyPI package of the same version as the rev, and per hook the command it runs and the file types it is
+# given. Args, files and excludes are read from the config itself.
+HOOK_REPOSITORIES = {
+    "https://github.com/astral-sh/ruff-pre-commit": ("ruff", {
+        "ruff-check": (["ruff", "check", "--force-exclude"], {"types_or": ["python", "pyi", "jupyter"]}),
+        "ruff-format": (["ruff", "format", "--force-exclude"], {"types_or": ["python", "pyi", "jupyter"]}),
+    }),
+    "https://github.com/pre-commit/pre-commit-hooks": ("pre-commit-hooks", {
+        "end-of-file-fixer": (["end-of-file-fixer"], {"types": ["text"]}),
+        "trailing-whitespace": (["trailing-whitespace-fixer"], {"types": ["text"]}),
+        "check-added-large-files": (["check-added-large-files"], {}),
+        "check-json": (["check-json"], {"types": ["json"]}),
+        "check-yaml": (["check-yaml"], {"types": ["yaml"]}),
+    }),
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +64,17 @@ def commands_of(step):
 def check_jsonschema(*paths):
     command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, paths)]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def action_steps(project):
+    """Every step that uses an action, in both workflows, as (workflow, job, step)."""
+    return [(name, job, step) for name in ("tests.yml", "train-on-azure.yml") for job, step in steps_of(project, name)
+            if "uses" in step]
+
+
+def cache_paths(step):
+    """The files setup-python's pip cache key is computed from: its cache-dependency-path, one per line."""
+    return step["with"]["cache-dependency-path"].split()
 
 
 def readme_commands(project, section):
@@ -96,11 +128,42 @@ def test_test_workflow_runs_the_readmes_test_command_after_installing_the_enviro
     assert steps[2]["env"] == {"PYTHON": "python"}  # post-create.sh installs into the runner's Python
     assert runs[-1] in readme_commands(project, "Tests")
     tests = workflow(project, "tests.yml")
-    assert tests["jobs"]["tests"]["env"]["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
-    setup = steps[1]["with"]
-    assert (setup["cache"], setup["cache-dependency-path"]) == ("pip", ".azureml/pytorch-env.yml")
+    assert "env" not in tests["jobs"]["tests"]  # the CPU build of torch: post-create.sh applies .azureml/torch-cpu.txt
+    assert steps[1]["with"]["cache"] == "pip"
+    assert cache_paths(steps[1]) == [".azureml/pytorch-env.yml", ".azureml/torch-cpu.txt"]
     assert tests["concurrency"] == {"group": "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": True}
-    assert set(tests[True]) == {"push", "pull_request"}  # YAML 1.1 reads the key `on` as True
+
+
+def test_tests_run_once_per_change_on_pull_requests_and_pushes_to_main(project):
+    triggers = workflow(project, "tests.yml")[True]  # YAML 1.1 reads the key `on` as True
+    assert triggers == {"push": {"branches": ["main"]}, "pull_request": None}  # a pushed PR branch is not run twice
+
+
+def test_workflows_use_each_actions_current_major_version(project):
+    used = {step["uses"] for _, _, step in action_steps(project)}
+    assert used == {f"{action}@{major}" for action, major in ACTION_MAJORS.items()}
+
+
+def test_training_and_test_jobs_keep_their_pip_caches_apart(project):
+    """Each job's pip cache is keyed on its own files, so neither restores the other's (the SDK alone, or torch)."""
+    setups = {name: step for name, _, step in action_steps(project) if step["uses"].startswith("actions/setup-python")
+              and step["with"].get("cache") == "pip"}
+    assert set(setups) == {"tests.yml", "train-on-azure.yml"}
+    tests, train = (cache_paths(setups[name]) for name in ("tests.yml", "train-on-azure.yml"))
+    assert set(tests) != set(train) and f"{WORKFLOWS}/train-on-azure.yml" in train  # its pip install line is there
+    missing = [path for path in tests + train if not (project / path).is_file()]
+    assert not missing, f"cache keys name files the project lacks: {missing}"
+
+
+def test_lint_job_caches_pre_commits_environments_per_config_and_python(project):
+    steps = workflow(project, "tests.yml")["jobs"]["lint"]["steps"]
+    setup = next(step for step in steps if step.get("uses", "").startswith("actions/setup-python"))
+    cache = next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache"))
+    assert steps[cache]["with"]["path"] == "~/.cache/pre-commit"
+    key = steps[cache]["with"]["key"]
+    assert "${{ hashFiles('.pre-commit-config.yaml') }}" in key
+    assert f"${{{{ steps.{setup['id']}.outputs.python-version }}}}" in key  # a new Python builds them anew
+    assert cache < next(i for i, step in enumerate(steps) if "pre_commit run" in step.get("run", ""))
 
 
 def test_lint_job_runs_the_pre_commit_checks(project):
@@ -112,9 +175,8 @@ def test_azure_workflow_logs_in_with_openid_connect_and_holds_no_secret(project)
     text = (project / WORKFLOWS / "train-on-azure.yml").read_text()
     train = workflow(project, "train-on-azure.yml")
     assert train["permissions"] == {"id-token": "write", "contents": "read"}
-    assert set(train[True]) == {"workflow_dispatch", "push"} and train[True]["push"] == {"branches": ["main"]}
     login = [step for _, step in steps_of(project, "train-on-azure.yml") if step.get("uses", "").startswith("azure/")]
-    assert [step["uses"] for step in login] == ["azure/login@v2"]
+    assert [step["uses"] for step in login] == [f"azure/login@{ACTION_MAJORS['azure/login']}"]
     assert login[0]["with"] == {"client-id": "${{ vars.AZURE_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
                                 "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
     for value in ANSWERED.values():  # answers given at bake time do not end up in the repository's workflow
@@ -128,8 +190,8 @@ def test_azure_workflow_logs_in_with_openid_connect_and_holds_no_secret(project)
 def test_azure_workflow_installs_the_sdk_runs_the_preflight_then_submits(tmp_path, sdk, packages):
     project = bake(tmp_path, github_train_workflow=True, sdk=sdk)
     runs = [step["run"] for _, step in steps_of(project, "train-on-azure.yml") if "run" in step]
-    assert runs[1:] == ["python 04-run-pytorch.py --dry-run", "python 04-run-pytorch.py --timeout 120",
-                        "python 04-run-pytorch.py --timeout 120 --wait"]
+    # no step waits for the run: the federated login expires long before a training run ends
+    assert runs[1:] == ["python 04-run-pytorch.py --dry-run", "python 04-run-pytorch.py --timeout 120"]
     environment = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
     pip = [spec for entry in environment["dependencies"] if isinstance(entry, dict) for spec in entry["pip"]]
     ranges = [next(spec for spec in pip if re.split(r"[<>=]", spec)[0] == package) for package in packages]
@@ -152,6 +214,37 @@ def test_azure_workflows_preflight_step_passes_in_a_fresh_bake_without_a_config_
     assert "Pre-flight checks passed" in result.stdout and "Dry run: nothing is submitted." in result.stdout
 
 
+def matches(pattern, path):
+    """Whether a path matches a GitHub Actions `paths` pattern (`**` crosses folders, `*` does not)."""
+    regex = re.escape(pattern).replace(r"\*\*", ".*").replace(r"\*", "[^/]*")
+    return re.fullmatch(regex, path) is not None
+
+
+def local_imports(project, script):
+    """The project's own modules a script imports, and theirs in turn, as file names."""
+    found, pending = set(), [script]
+    while pending:
+        tree = ast.parse((project / pending.pop()).read_text())
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        new = {f"{name}.py" for name in names if (project / f"{name}.py").is_file()} - found
+        found |= new
+        pending.extend(new)
+    return found
+
+
+@pytest.mark.parametrize("sdk", ["v1", "v2"])
+def test_azure_training_starts_on_main_only_when_what_it_trains_or_submits_it_changes(tmp_path, sdk):
+    project = bake(tmp_path, github_train_workflow=True, sdk=sdk)
+    triggers = workflow(project, "train-on-azure.yml")[True]
+    assert set(triggers) == {"workflow_dispatch", "push"} and triggers["push"]["branches"] == ["main"]
+    files = [path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file()]
+    started = {path for path in files if any(matches(pattern, path) for pattern in triggers["push"]["paths"])}
+    trained = {path for path in files if path.startswith(("src/", ".azureml/"))}
+    submits = {"04-run-pytorch.py"} | local_imports(project, "04-run-pytorch.py")
+    assert started == trained | submits  # not README.md, tests/ or the workflows
+
+
 def test_azure_workflow_and_its_set_up_are_there_only_when_asked_for(tmp_path):
     without = bake(tmp_path / "without")
     assert sorted(p.name for p in (without / WORKFLOWS).iterdir()) == ["tests.yml"]
@@ -165,36 +258,99 @@ def test_azure_workflow_and_its_set_up_are_there_only_when_asked_for(tmp_path):
                                                                          ).read_text()
 
 
-def run_pre_commit(project, home):
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files", "--show-diff-on-failure"],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=900)
-
-
 def git(project, *args):
     return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=project,
                           capture_output=True, text=True, check=True).stdout
 
 
+def pre_commit_config(project):
+    return yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+
+
+def test_pre_commit_config_is_valid_and_takes_each_hook_from_its_own_repository(project, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
+                            cwd=project, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    repos = {repo["repo"]: [hook["id"] for hook in repo["hooks"]] for repo in pre_commit_config(project)["repos"]}
+    assert repos == {url: list(hooks) for url, (_, hooks) in HOOK_REPOSITORIES.items()}
+    broken = tmp_path / "broken.yaml"  # the same check rejects a repository without its rev
+    broken.write_text(re.sub(r"(?m)^ +rev: .*\n", "", (project / ".pre-commit-config.yaml").read_text(), count=1))
+    assert subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", str(broken)],
+                          capture_output=True, timeout=60).returncode != 0
+
+
+@pytest.fixture(scope="session")
+def hook_tools(tmp_path_factory):
+    """The bin folder of a virtual environment with the hooks' PyPI packages at the config's revs (not GitHub's)."""
+    config = yaml.safe_load((PROJECT_TEMPLATE / ".pre-commit-config.yaml").read_text())
+    packages = [f"{HOOK_REPOSITORIES[repo['repo']][0]}=={repo['rev'].removeprefix('v')}" for repo in config["repos"]]
+    venv = tmp_path_factory.mktemp("hook-tools")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    result = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                             *packages], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return venv / "bin"
+
+
+def hook_files(project, files, hook, kinds, config):
+    """The files pre-commit gives a hook: its files and exclude patterns, then its file types (identify's tags)."""
+    chosen = []
+    for path in files:
+        if re.search(config.get("exclude", "^$"), path) or not re.search(config.get("files", ""), path):
+            continue
+        if re.search(hook.get("exclude", "^$"), path) or not re.search(hook.get("files", ""), path):
+            continue
+        tags = tags_from_path(str(project / path))
+        if set(kinds.get("types", [])) <= tags and (not kinds.get("types_or") or tags & set(kinds["types_or"])):
+            chosen.append(path)
+    return chosen
+
+
+def run_hooks(project, tools):
+    """The config's hooks run as `pre-commit run --all-files` would: {hook id: (exit code, output, files changed)}."""
+    config = pre_commit_config(project)
+    files = git(project, "ls-files").splitlines()
+    results = {}
+    for repo in config["repos"]:
+        _, manifest = HOOK_REPOSITORIES[repo["repo"]]
+        for hook in repo["hooks"]:
+            entry, kinds = manifest[hook["id"]]
+            chosen = hook_files(project, files, hook, kinds, config)
+            if not chosen:
+                continue
+            before = {path: (project / path).read_bytes() for path in chosen}
+            result = subprocess.run([str(tools / entry[0]), *entry[1:], *hook.get("args", []), *chosen],
+                                    cwd=project, capture_output=True, text=True, timeout=300)
+            changed = [path for path in chosen if (project / path).read_bytes() != before[path]]
+            results[hook["id"]] = (result.returncode, result.stdout + result.stderr, changed)
+    return results
+
+
+def failures(results):
+    """The hooks that failed as pre-commit counts it: a non-zero exit, or files they changed."""
+    return {hook: (code, output[-2000:], changed) for hook, (code, output, changed) in results.items()
+            if code != 0 or changed}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sdk", ["v1", "v2"])
-def test_pre_commit_passes_on_a_fresh_bake_and_catches_a_slip(tmp_path_factory, sdk):
+def test_pre_commit_checks_pass_on_a_fresh_bake_and_catch_a_slip(tmp_path_factory, hook_tools, sdk):
     fresh = bake(tmp_path_factory.mktemp("lint"), github_train_workflow=True, experiment_name="e" * 255,
                  python_version="3.10", sdk=sdk)
     git(fresh, "init", "-q")
     git(fresh, "add", "-A")
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    result = run_pre_commit(fresh, home)
-    assert result.returncode == 0, result.stdout + result.stderr
+    results = run_hooks(fresh, hook_tools)
+    assert set(results) == {hook for _, hooks in HOOK_REPOSITORIES.values() for hook in hooks}  # none skipped
+    assert failures(results) == {}  # JSON with comments in .vscode/ passes: check-json's exclude is applied
     assert git(fresh, "diff", "--name-only") == ""  # no hook rewrote a file
     train = fresh / "src" / "train.py"
     train.write_text(train.read_text() + "print(undefined_name)\n")
     readme = fresh / "README.md"
     readme.write_text(readme.read_text() + "A line with trailing blanks.   \n")
-    result = run_pre_commit(fresh, home)
-    assert result.returncode == 1
-    assert "F821 Undefined name `undefined_name`" in result.stdout
-    assert "- hook id: trailing-whitespace\n- exit code: 1\n- files were modified by this hook" in result.stdout
+    failed = failures(run_hooks(fresh, hook_tools))
+    assert set(failed) == {"ruff-check", "trailing-whitespace"}, failed
+    assert "F821 Undefined name `undefined_name`" in failed["ruff-check"][1]
+    assert failed["trailing-whitespace"][2] == ["README.md"]
 
 
 def test_recorded_answers_rebake_an_identical_tree(project, tmp_path):
