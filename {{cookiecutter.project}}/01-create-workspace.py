@@ -36,11 +36,14 @@ def main(argv=None):
             f"the workspace details {', '.join(missing)} were left empty when this project was made",
             "pass them: python 01-create-workspace.py " + " ".join(f"{flag} VALUE" for flag in missing),
         )
-{%- if cookiecutter.sdk == "v1" %}
 
+    # the same login as the other scripts: a service principal, the Azure CLI's login, or a device code
+    credential, how = aml_project.authentication(aml_project.TIMEOUT_S, subscription=args.subscription_id)
+{%- if cookiecutter.sdk == "v1" %}
     ws = aml_project.bounded(
         lambda: Workspace.create(
             name=args.workspace_name,
+            auth=credential,
             subscription_id=args.subscription_id,
             resource_group=args.resource_group,
             create_resource_group=True,
@@ -48,20 +51,17 @@ def main(argv=None):
             exist_ok=True,
         ),
 {%- else %}
-
-    credential, how = aml_project.authentication(aml_project.TIMEOUT_S)
     ml_client = MLClient(credential, subscription_id=args.subscription_id, resource_group_name=args.resource_group)
     workspace = Workspace(name=args.workspace_name, location=args.region)
     ws = aml_project.bounded(
         lambda: ml_client.workspaces.begin_create(workspace).result(),
 {%- endif %}
         args.timeout,
-{%- if cookiecutter.sdk == "v1" %}
-        f"creating workspace {args.workspace_name!r}",
-        "log in with 'az login --use-device-code' and check the subscription id and region",
-{%- else %}
         f"creating workspace {args.workspace_name!r} ({how})",
-        "log in with 'az login --use-device-code', check the subscription id and region, and that the resource group "
+{%- if cookiecutter.sdk == "v1" %}
+        f"{aml_project.login_fix(how)}, and check the subscription id and region",
+{%- else %}
+        f"{aml_project.login_fix(how)}, check the subscription id and region, and that the resource group "
         f"exists (az group create --name {args.resource_group} --location {args.region})",
 {%- endif %}
     )

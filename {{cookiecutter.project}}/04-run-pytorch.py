@@ -3,7 +3,7 @@
 
 import aml_project
 
-from azureml.core import Environment, ScriptRunConfig
+from azureml.core import ScriptRunConfig
 {%- else %}
 
 import shlex
@@ -14,41 +14,49 @@ from azure.ai.ml import command
 {%- endif %}
 
 
-def main(argv=None):
-    """Submit training (flags after -- go to train.py), or with --dry-run show what would be submitted."""
-    args = aml_project.submission_arguments(__doc__, argv)
 {%- if cookiecutter.sdk == "v1" %}
 
+
+def build_run_config(args):
+    """The run to submit: train.py with its flags, on the cluster, in the CPU or (--gpu) GPU environment."""
     config = ScriptRunConfig(
         source_directory=str(aml_project.SOURCE_DIR),
         script="train.py",
-        arguments=args.train_args,
+        arguments=aml_project.train_arguments(args),
         compute_target=args.compute,
         distributed_job_config=aml_project.distribution(args),
+    )
+
+    # set up pytorch environment
+    config.run_config.environment = aml_project.training_environment(gpu=args.gpu)
+    return config
 {%- else %}
 
-    job = command(
+
+def build_job(args):
+    """The job to submit: train.py with its flags, on the cluster, in the CPU or (--gpu) GPU environment."""
+    return command(
         code=str(aml_project.SOURCE_DIR),
-        command=shlex.join(["python", "train.py", *args.train_args]),
+        command=shlex.join(["python", "train.py", *aml_project.train_arguments(args)]),
         # set up pytorch environment
-        environment=aml_project.training_environment(),
+        environment=aml_project.training_environment(gpu=args.gpu),
         compute=args.compute,
         experiment_name=args.experiment,
         display_name="train",
         distribution=aml_project.distribution(args),
         instance_count=args.node_count,
-{%- endif %}
     )
+{%- endif %}
+
+
+def main(argv=None):
+    """Submit training (flags after -- go to train.py), or with --dry-run show what would be submitted."""
+    args = aml_project.submission_arguments(__doc__, argv)
+    aml_project.preflight(compute=args.compute, needs_workspace=not args.dry_run)
 {%- if cookiecutter.sdk == "v1" %}
-
-    # set up pytorch environment
-    env = Environment.from_conda_specification(name=aml_project.ENV_NAME, file_path=str(aml_project.ENV_FILE))
-    config.run_config.environment = env
-
-    aml_project.submit(config, args)
+    aml_project.submit(build_run_config(args), args, checked=True)
 {%- else %}
-
-    aml_project.submit(job, args)
+    aml_project.submit(build_job(args), args, checked=True)
 {%- endif %}
 
 

@@ -1,6 +1,9 @@
 """The names chosen when this project was made, and what the control scripts share: pre-flight, login, workspace."""
 
 import ast
+{%- if cookiecutter.sdk == "v2" %}
+import copy
+{%- endif %}
 import json
 {%- if cookiecutter.sdk == "v2" %}
 import logging
@@ -16,12 +19,18 @@ import sys
 import tempfile
 {%- endif %}
 import threading
+{%- if cookiecutter.sdk == "v1" %}
+import time
+from datetime import datetime
+{%- endif %}
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 SOURCE_DIR = ROOT / "src"  # the only folder uploaded to Azure ML
 ENV_FILE = ROOT / ".azureml" / "pytorch-env.yml"
 ENV_NAME = "{{ cookiecutter.__env_name }}"
+# The torch build a run on Azure ML installs (pip options and pins added to ENV_FILE's pip list): CPU or GPU (--gpu).
+TORCH_FILES = {False: ROOT / ".azureml" / "torch-cpu.txt", True: ROOT / ".azureml" / "torch-gpu.txt"}
 
 EXPERIMENT = "{{ cookiecutter.experiment_name }}"  # noqa: E501 (a long answer)
 HELLO_EXPERIMENT = "{{ cookiecutter.__hello_experiment }}"  # noqa: E501 (a long answer)
@@ -35,6 +44,10 @@ WORKSPACE_NAME = "{{ cookiecutter.workspace_name }}"
 REGION = "{{ cookiecutter.region }}"
 
 TIMEOUT_S = 60  # for logging in and reaching the workspace
+SIGN_IN_TIMEOUT_S = 300  # for a person to sign in with a device code
+{%- if cookiecutter.sdk == "v1" %}
+TOKEN_MARGIN_S = 300  # an Azure CLI token is asked for again this long before it expires
+{%- endif %}
 SUBMIT_TIMEOUT_S = 600  # for uploading the snapshot and submitting
 UPLOAD_TIMEOUT_S = 3600  # for uploading CIFAR-10 (170 MB) to the datastore
 {%- if cookiecutter.sdk == "v1" %}
@@ -181,7 +194,7 @@ def load_workspace(timeout=TIMEOUT_S):
 
     path, config = read_config()
     name = config.get("workspace_name") or config.get("Scope", "").split("/")[-1]
-    auth, how = authentication(timeout)
+    auth, how = authentication(timeout, subscription=config_subscription(config))
     print(f"Connecting to workspace {name!r} ({how}) ...", flush=True)
     if path is None:
         where = ", ".join(CONFIG_VARIABLES.values())
@@ -214,7 +227,7 @@ def ml_client(timeout=TIMEOUT_S):
 
     path, config = read_config()
     name = config.get("workspace_name") or config.get("Scope", "").split("/")[-1]
-    credential, how = authentication(timeout)
+    credential, how = authentication(timeout, subscription=config_subscription(config))
     print(f"Connecting to workspace {name!r} ({how}) ...", flush=True)
     # every request gives up on a connection after a quarter of the time, so its retries fit in it
     timeouts = {"connection_timeout": timeout / 4, "read_timeout": max(timeout, SUBMIT_TIMEOUT_S)}
@@ -236,7 +249,7 @@ def ml_client(timeout=TIMEOUT_S):
             fail(f"{path} does not name a workspace: {summary(err)}", "download config.json again from Azure ML Studio")
     bounded(
         lambda: client.workspaces.get(name),
-        timeout,
+        timeout + (SIGN_IN_TIMEOUT_S if how == "device code" else 0),  # a person signs in first
         f"logging in ({how}) and connecting to workspace {name!r}",
         f"{login_fix(how)}, and check the names in {where}",
     )
@@ -244,7 +257,13 @@ def ml_client(timeout=TIMEOUT_S):
 {%- endif %}
 
 
-def authentication(timeout=TIMEOUT_S):
+def config_subscription(config):
+    """The subscription id a workspace config names, itself or in its Scope (a resource id); None when neither."""
+    found = re.search(r"/subscriptions/([^/]+)", config.get("Scope") or "")
+    return config.get("subscription_id") or (found.group(1) if found else None)
+
+
+def authentication(timeout=TIMEOUT_S, subscription=None):
     """Pick the login, non-interactive first: a service principal, then the Azure CLI's login, then a device code."""
 {%- if cookiecutter.sdk == "v1" %}
     from azureml.core.authentication import (
@@ -273,9 +292,16 @@ def authentication(timeout=TIMEOUT_S):
         ), "service principal from AZURE_CLIENT_ID"
     az = shutil.which("az")
     if az:
-        return TokenAuthentication(lambda audience: azure_cli_token(az, audience, timeout)), "Azure CLI login"
+        return TokenAuthentication(AzureCliTokens(az, subscription, timeout)), "Azure CLI login"
     if sys.stdin is not None and sys.stdin.isatty():
-        return InteractiveLoginAuthentication(), "device code"
+        print(f"Waiting up to {SIGN_IN_TIMEOUT_S / 60:g} minutes for you to sign in (device code) ...", flush=True)
+        return bounded(  # the SDK signs in as it makes the object: a browser if there is one, else a device code
+            InteractiveLoginAuthentication,
+            SIGN_IN_TIMEOUT_S,
+            "waiting for you to sign in (device code)",
+            f"run again and sign in within {SIGN_IN_TIMEOUT_S / 60:g} minutes, or log in first with "
+            "'az login --use-device-code'",
+        ), "device code"
 {%- else %}
         return ClientSecretCredential(
             os.environ["AZURE_TENANT_ID"],
@@ -284,9 +310,10 @@ def authentication(timeout=TIMEOUT_S):
             connection_timeout=timeout,
         ), "service principal from AZURE_CLIENT_ID"
     if shutil.which("az"):  # the Azure CLI's login (the CLI stays outside the training environment)
-        return AzureCliCredential(process_timeout=timeout), "Azure CLI login"
+        return AzureCliCredential(process_timeout=timeout, subscription=subscription), "Azure CLI login"
     if sys.stdin is not None and sys.stdin.isatty():
-        return DeviceCodeCredential(timeout=timeout, connection_timeout=timeout), "device code"
+        print(f"Waiting up to {SIGN_IN_TIMEOUT_S / 60:g} minutes for you to sign in (device code) ...", flush=True)
+        return DeviceCodeCredential(timeout=SIGN_IN_TIMEOUT_S, connection_timeout=timeout), "device code"
 {%- endif %}
     fail(
         "no way to log in: no service principal variables, no Azure CLI, and no terminal for a device code",
@@ -297,11 +324,30 @@ def authentication(timeout=TIMEOUT_S):
 {%- if cookiecutter.sdk == "v1" %}
 
 
-def azure_cli_token(az, audience, timeout=TIMEOUT_S):
-    """An access token for `audience` from the Azure CLI's login (the CLI stays outside the training environment)."""
+class AzureCliTokens:
+    """The Azure CLI's access tokens, one per audience, each kept until shortly before it expires."""
+
+    def __init__(self, az, subscription=None, timeout=TIMEOUT_S):
+        self.az, self.subscription, self.timeout = az, subscription, timeout
+        self.tokens = {}  # audience: (token, expiry in time.time() seconds)
+        self.lock = threading.Lock()
+
+    def __call__(self, audience):
+        """The token for `audience` (TokenAuthentication asks before each request): az runs only when it is stale."""
+        with self.lock:
+            token, expires = self.tokens.get(audience, (None, 0.0))
+            if time.time() >= expires - TOKEN_MARGIN_S:
+                token, expires = azure_cli_token(self.az, audience, self.timeout, self.subscription)
+                self.tokens[audience] = (token, expires)
+            return token
+
+
+def azure_cli_token(az, audience, timeout=TIMEOUT_S, subscription=None):
+    """An access token for `audience` and when it expires, from the Azure CLI's login (outside the environment)."""
+    command = [az, "account", "get-access-token", "--resource", audience, "--output", "json"]
     try:
         result = subprocess.run(
-            [az, "account", "get-access-token", "--resource", audience, "--output", "json"],
+            command + (["--subscription", subscription] if subscription else []),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -311,7 +357,12 @@ def azure_cli_token(az, audience, timeout=TIMEOUT_S):
         raise RuntimeError(f"the Azure CLI gave no token within {timeout:g} s") from None
     if result.returncode != 0:
         raise RuntimeError("the Azure CLI is not logged in (" + (result.stderr.strip().splitlines() or ["?"])[-1] + ")")
-    return json.loads(result.stdout)["accessToken"]
+    answer = json.loads(result.stdout)
+    if "expires_on" in answer:  # seconds since 1970 (Azure CLI 2.54 and later)
+        expires = float(answer["expires_on"])
+    else:  # older CLIs: local time, as 2024-01-31 12:34:56.789012
+        expires = datetime.strptime(answer["expiresOn"], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+    return answer["accessToken"], expires
 {%- endif %}
 
 
@@ -342,20 +393,18 @@ def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
         env = Environment.from_conda_specification(name=ENV_NAME, file_path=str(env_file))
     except Exception as err:  # the SDK raises several kinds for a missing or malformed file
         fail(f"{env_file} cannot be read as a conda environment: {summary(err)}", "fix the YAML (see the line named)")
-    named = {
-        re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.pip_packages
-    }
+    named = {package_name(spec) for spec in env.python.conda_dependencies.pip_packages}
     named |= {
         re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in env.python.conda_dependencies.conda_packages
     }
 {%- else %}
     try:
-        conda = training_environment(env_file).conda_file
+        conda = training_environment(env_file=env_file).conda_file
     except Exception as err:  # the SDK raises several kinds for a missing or malformed file
         fail(f"{env_file} cannot be read as a conda environment: {summary(err)}", "fix the YAML (see the line named)")
     entries = conda.get("dependencies") or []
     pip = [spec for entry in entries if isinstance(entry, dict) for spec in entry.get("pip") or []]
-    named = {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in pip}
+    named = {package_name(spec) for spec in pip}
     named |= {re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in entries if isinstance(spec, str)}
 {%- endif %}
     local = {path.stem for path in Path(source_dir).glob("*.py")}
@@ -375,6 +424,32 @@ def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
                         f"src/{path.name} imports {module}, but {env_file.name} does not name {package}",
                         f"add '- {package}' under pip: in {env_file.relative_to(ROOT)}",
                     )
+
+
+def package_name(spec):
+    """The package a pip requirement names, in lower case: torch for torch==2.9.1+cu126."""
+    return re.split(r"[<>=!~\[; ]", spec.strip(), maxsplit=1)[0].lower()
+
+
+def torch_build(gpu=False):
+    """The pip options (an index of wheels) and pins of .azureml/torch-gpu.txt (gpu) or torch-cpu.txt, in order."""
+    path = TORCH_FILES[gpu]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        fail(
+            f"{path.relative_to(ROOT)} cannot be read ({err.strerror}); it names the torch wheels of a "
+            f"{'GPU' if gpu else 'CPU'} run",
+            f"restore it: git checkout -- {path.relative_to(ROOT)}",
+        )
+    lines = [re.sub(r"(^|\s)#.*", "", line).strip() for line in text.splitlines()]  # '#' starts a comment
+    return [line for line in lines if line.startswith("-")], [line for line in lines if line and line[0] != "-"]
+
+
+def train_arguments(args, *first):
+    """train.py's flags: `first` (such as the data path), --device cuda for --gpu unless given after --, the rest."""
+    chosen = any(arg == "--device" or arg.startswith("--device=") for arg in args.train_args)
+    return [*first, *(["--device", "cuda"] if args.gpu and not chosen else []), *args.train_args]
 
 
 def check_snapshot(source_dir=SOURCE_DIR):
@@ -470,9 +545,12 @@ def submission_arguments(description, argv=None, more=None):
     parser.add_argument(
         "--process-count-per-node", type=int, default=1, help="processes per node, e.g. one per GPU (default: 1)"
     )
-{%- if cookiecutter.sdk == "v1" %}
-    parser.add_argument("--gpu", action="store_true", help="the cluster has NVIDIA GPUs: use NCCL between processes")
-{%- endif %}
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help="the cluster has NVIDIA GPUs: CUDA 12 torch (.azureml/torch-gpu.txt), train.py --device cuda, "
+        "NCCL between processes",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -496,6 +574,20 @@ def submission_arguments(description, argv=None, more=None):
 {%- if cookiecutter.sdk == "v1" %}
 
 
+def training_environment(gpu=False, env_file=ENV_FILE):
+    """The conda environment of env_file with the torch build of .azureml/torch-gpu.txt (gpu) or torch-cpu.txt."""
+    from azureml.core import Environment
+
+    env = Environment.from_conda_specification(name=ENV_NAME, file_path=str(env_file))
+    conda = env.python.conda_dependencies
+    options, pins = torch_build(gpu)
+    for option in options:
+        conda.set_pip_option(option)  # replaces an option of the same name, such as another --extra-index-url
+    for pin in pins:
+        conda.add_pip_package(pin)  # replaces the file's entry for the package
+    return env
+
+
 def distribution(args):
     """Azure ML's own PyTorch launcher for --node-count/--process-count-per-node, or None for one process."""
     from azureml.core.runconfig import PyTorchConfiguration
@@ -516,7 +608,7 @@ def submit(config, args, ws=None, checked=False):
         preflight(compute=args.compute, needs_workspace=not args.dry_run)
     if args.dry_run:
         print("Dry run: nothing is submitted.")
-        describe_submission(config, args.experiment)
+        describe_submission(config, args.experiment, TORCH_FILES[args.gpu])
         return None
     ws = ws or load_workspace(args.timeout)
     experiment = Experiment(workspace=ws, name=args.experiment)
@@ -545,7 +637,7 @@ def default_datastore(ws, timeout=TIMEOUT_S):
     return bounded(ws.get_default_datastore, timeout, "finding the default datastore", "run again")
 
 
-def describe_submission(config, experiment):
+def describe_submission(config, experiment, torch_file=TORCH_FILES[False]):
     """Print what a ScriptRunConfig would submit: script, arguments, compute, environment and snapshot."""
     env = config.run_config.environment
     files, ignore = snapshot(Path(config.source_directory))
@@ -553,7 +645,10 @@ def describe_submission(config, experiment):
     print(f"script:       {config.script}  (in {config.source_directory})")
     print(f"arguments:    {' '.join(map(str, config.arguments)) or '(none)'}")
     print(f"compute:      {config.run_config.target}")
-    print(f"environment:  {env.name}, conda specification from {ENV_FILE.relative_to(ROOT)}:")
+    print(
+        f"environment:  {env.name}, conda specification from {ENV_FILE.relative_to(ROOT)} "
+        f"with {torch_file.relative_to(ROOT)}:"
+    )
     for line in env.python.conda_dependencies.serialize_to_string().strip().splitlines():
         print(f"    {line}")
     job = config.run_config
@@ -582,11 +677,22 @@ def distribution(args):
     return PyTorchDistribution(process_count_per_instance=args.process_count_per_node)
 
 
-def training_environment(env_file=ENV_FILE):
-    """The one conda environment on Azure ML's base image (Azure ML builds it once and reuses it while unchanged)."""
+def training_environment(gpu=False, env_file=ENV_FILE):
+    """env_file's conda environment with the torch build of torch-gpu.txt (gpu) or torch-cpu.txt, on BASE_IMAGE."""
     from azure.ai.ml.entities import Environment
 
-    return Environment(image=BASE_IMAGE, conda_file=str(env_file))
+    conda = copy.deepcopy(Environment(image=BASE_IMAGE, conda_file=str(env_file)).conda_file)  # the SDK's reading
+    entries = conda.setdefault("dependencies", [])
+    pip = next((entry for entry in entries if isinstance(entry, dict) and "pip" in entry), None)
+    if pip is None:
+        pip = {"pip": []}
+        entries.append(pip)
+    options, pins = torch_build(gpu)
+    pinned = {package_name(pin) for pin in pins}
+    # as SDK v1's CondaDependencies does it: the options, then the pins replacing the file's entries, at the end
+    kept = [spec for spec in pip["pip"] or [] if spec.startswith("-") or package_name(spec) not in pinned]
+    pip["pip"] = [*kept, *[option for option in options if option not in kept], *pins]
+    return Environment(image=BASE_IMAGE, conda_file=conda)
 
 
 def submit(job, args, client=None, checked=False):

@@ -25,6 +25,12 @@ class SyntheticCIFAR10(torchvision.datasets.CIFAR10):
     meta = {**torchvision.datasets.CIFAR10.meta, "md5": None}
 
 
+class FolderCIFAR10(torchvision.datasets.CIFAR10):
+    """torchvision's CIFAR10 class reading the batch files in root itself, whatever its name (never downloading)."""
+
+    base_folder = ""
+
+
 def load_cifar10(data_path, synthetic=0):
     """Return CIFAR-10's (train, test) splits as the tutorial loads them, or `synthetic` made-up ones."""
     if synthetic:
@@ -33,9 +39,23 @@ def load_cifar10(data_path, synthetic=0):
             return tuple(
                 SyntheticCIFAR10(root=root, train=train, transform=transforms.ToTensor()) for train in (True, False)
             )
-    if Path(data_path).name == BASE_FOLDER:  # the folder itself (a mounted data asset), not the one that holds it
+    if (Path(data_path) / "data_batch_1").is_file():  # the batch files themselves, such as a mounted data asset
+        return tuple(read_cifar10_folder(data_path, train=train) for train in (True, False))
+    if Path(data_path).name == BASE_FOLDER:  # an incomplete cifar-10-batches-py: download into the folder above
         data_path = Path(data_path).parent
     return tuple(download_cifar10(data_path, train=train) for train in (True, False))
+
+
+def read_cifar10_folder(folder, train=True):
+    """CIFAR-10 from a folder that holds its batch files (it may be read-only), checked against torchvision's sums."""
+    try:
+        return FolderCIFAR10(root=str(folder), train=train, download=False, transform=transforms.ToTensor())
+    except (OSError, RuntimeError, pickle.UnpicklingError) as err:
+        why = "a file is missing or differs from CIFAR-10's" if isinstance(err, RuntimeError) else str(err)
+        raise SystemExit(
+            f"error: {folder} holds CIFAR-10's batch files, but they are incomplete or damaged ({why}). "
+            f"Fix: put the whole extracted {BASE_FOLDER} folder there again (05-upload-data.py uploads it from data/)."
+        ) from None
 
 
 class ResidentLoader:

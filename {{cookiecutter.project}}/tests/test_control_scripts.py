@@ -2,6 +2,8 @@
 
 import json
 import os
+import pty
+import runpy
 import socket
 import subprocess
 import sys
@@ -18,10 +20,10 @@ import aml_project
 
 import pytest
 {%- if cookiecutter.sdk == "v1" %}
-from conftest import run_script
+from conftest import ROOT, run_script
 {%- else %}
 import yaml
-from conftest import run_script
+from conftest import ROOT, run_script
 {%- endif %}
 
 
@@ -39,6 +41,7 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     assert "script:       train.py" in out and "arguments:    --epochs 3" in out
     assert f"compute:      {aml_project.COMPUTE_NAME}" in out and f"experiment:   {aml_project.EXPERIMENT}" in out
     assert f"environment:  {aml_project.ENV_NAME}" in out and "- conda-forge" in out and "azureml-core" in out
+    assert "- --extra-index-url https://download.pytorch.org/whl/cpu" in out  # PyTorch's CPU wheels
     listed = [line.split()[-1] for line in out.split("snapshot:")[1].splitlines()[1:]]
 {%- else %}
     job = printed_job(result.stdout)
@@ -47,13 +50,13 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     assert (job["compute"], job["experiment_name"]) == (f"azureml:{aml_project.COMPUTE_NAME}", aml_project.EXPERIMENT)
     assert job["environment"]["image"] == aml_project.BASE_IMAGE
     conda = yaml.safe_load((project_copy / ".azureml" / "pytorch-env.yml").read_text())
-    assert job["environment"]["conda_file"] == conda  # the one environment file, as it is
+    pip_entry(conda)["pip"] += torch_lines("torch-cpu.txt")  # the one environment file, with PyTorch's CPU wheels
+    assert job["environment"]["conda_file"] == conda
     assert "distribution" not in job and job["resources"]["instance_count"] == 1
     listed = [line.split()[-1] for line in result.stdout.split("snapshot:")[1].splitlines()[1:]]
 {%- endif %}
-    assert sorted(listed) == sorted(
-        [".amlignore", "data.py", "hello.py", "model.py", "notes.txt", "runtime.py", "train.py"]
-    )
+    assert "notes.txt" in listed and "big.bin" not in " ".join(listed)  # src/.amlignore leaves out data/
+    assert sorted(listed) == sorted(path.name for path in (project_copy / "src").iterdir() if path.is_file())
 
 
 def test_snapshot_follows_amlignore_over_gitignore(project_copy):
@@ -199,15 +202,17 @@ def test_oversized_snapshot_is_refused_at_once_naming_the_file_and_the_fix(proje
 
 
 def test_too_many_files_in_the_snapshot_names_the_folder(project_copy):
+    before = len(aml_project.snapshot(project_copy / "src")[0])
     many = project_copy / "src" / "frames"
     many.mkdir()
     for i in range(2001):
         (many / f"{i}.txt").touch()
 {%- if cookiecutter.sdk == "v1" %}
-    with pytest.raises(SystemExit, match=r"has 2007 files, over Azure ML's limit of 2000; most are in frames"):
+    limit = "Azure ML's limit"
 {%- else %}
-    with pytest.raises(SystemExit, match=r"has 2007 files, over this project's limit of 2000; most are in frames"):
+    limit = "this project's limit"
 {%- endif %}
+    with pytest.raises(SystemExit, match=rf"has {before + 2001} files, over {limit} of 2000; most are in frames"):
         aml_project.check_snapshot(project_copy / "src")
 
 
@@ -218,7 +223,8 @@ def test_environment_file_missing_an_imported_package_is_named(project_copy, off
     env_file.write_text(env_file.read_text().replace("      - tqdm>=4.60\n", ""))
     result = run_script("04-run-pytorch.py", "--dry-run", cwd=project_copy, env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: src/runtime.py imports tqdm, but pytorch-env.yml does not name tqdm")
+    assert result.stderr.startswith("error: src/")  # the module that imports it
+    assert result.stderr.splitlines()[0].endswith(".py imports tqdm, but pytorch-env.yml does not name tqdm")
     assert "add '- tqdm' under pip:" in result.stderr
 
 
@@ -250,12 +256,8 @@ def test_dry_run_shows_distributed_settings(project_copy, offline):
         "gpu-cluster",
         "--experiment",
         "scale-out",
-{%- if cookiecutter.sdk == "v1" %}
         "--gpu",
         cwd=project_copy,
-{%- else %}
-        cwd=project_copy,
-{%- endif %}
         env=env,
     )
     assert result.returncode == 0, result.stderr
@@ -263,11 +265,15 @@ def test_dry_run_shows_distributed_settings(project_copy, offline):
     line = next(line for line in result.stdout.splitlines() if line.startswith("distributed:"))
     assert line.lower() == "distributed:  pytorch, 2 node(s), 4 process(es) in all, backend nccl"
     assert "compute:      gpu-cluster" in result.stdout and "experiment:   scale-out" in result.stdout
+    assert "arguments:    --device cuda" in result.stdout
+    assert all(f"- {line}" in result.stdout for line in torch_lines("torch-gpu.txt"))  # CUDA 12 torch, pinned
 {%- else %}
     job = printed_job(result.stdout)
     assert job["distribution"] == {"type": "pytorch", "process_count_per_instance": 2}
     assert job["resources"]["instance_count"] == 2
     assert (job["compute"], job["experiment_name"]) == ("azureml:gpu-cluster", "scale-out")
+    assert job["command"] == "python train.py --device cuda"
+    assert pip_entry(job["environment"]["conda_file"])["pip"][-3:] == torch_lines("torch-gpu.txt")  # CUDA 12 torch
 {%- endif %}
     assert not network_log.exists()
 
@@ -372,7 +378,9 @@ def test_login_chain_prefers_a_service_principal_then_the_azure_cli(monkeypatch,
     for name in FAKE_SERVICE_PRINCIPAL:
         monkeypatch.delenv(name, raising=False)
 {%- if cookiecutter.sdk == "v1" %}
-    (tmp_path / "az").write_text("#!/bin/sh\necho '{\"accessToken\": \"token-for-'$4'\"}'\n")
+    (tmp_path / "az").write_text(
+        "#!/bin/sh\necho '{\"accessToken\": \"token-for-'$4'\", \"expires_on\": 4070908800}'\n"
+    )
     (tmp_path / "az").chmod(0o755)
 {%- else %}
     az = tmp_path / "az"  # answers as a logged-in CLI does, repeating what it was asked
@@ -386,9 +394,9 @@ def test_login_chain_prefers_a_service_principal_then_the_azure_cli(monkeypatch,
 {%- if cookiecutter.sdk == "v1" %}
     auth, how = aml_project.authentication()
     assert isinstance(auth, TokenAuthentication) and how == "Azure CLI login"
-    assert (
-        aml_project.azure_cli_token(str(tmp_path / "az"), "https://management.azure.com/")
-        == "token-for-https://management.azure.com/"
+    assert aml_project.azure_cli_token(str(tmp_path / "az"), "https://management.azure.com/") == (
+        "token-for-https://management.azure.com/",
+        4070908800,
     )
 {%- else %}
     credential, how = aml_project.authentication()
@@ -516,6 +524,8 @@ def test_job_yml_loads_offline_and_is_the_job_that_04_submits(project_copy, offl
     assert f"azureml:{cli_job.compute}" == submitted["compute"] and cli_job.display_name == submitted["display_name"]
     assert (project_copy / cli_job.code).resolve() == Path(submitted["code"])
     assert cli_job.environment.image == submitted["environment"]["image"]
+    # the same environment file; 04 adds the index of PyTorch's CPU wheels, job.yml installs PyPI's torch
+    pip_entry(cli_job.environment.conda_file)["pip"] += torch_lines("torch-cpu.txt")
     assert cli_job.environment.conda_file == submitted["environment"]["conda_file"]
     assert not network_log.exists()
 
@@ -568,4 +578,260 @@ def test_a_config_the_sdk_cannot_read_gives_a_clear_message_before_any_network_c
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "config.json does not name a workspace" in result.stderr and "download config.json again" in result.stderr
     assert not network_log.exists()
+{%- endif %}
+
+
+def torch_lines(name):
+    """The pip lines of .azureml/torch-cpu.txt or torch-gpu.txt: all but the comments."""
+    text = (ROOT / ".azureml" / name).read_text()
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def pip_entry(conda):
+    """The pip: entry of a conda environment's dependencies."""
+    return next(entry for entry in conda["dependencies"] if isinstance(entry, dict) and "pip" in entry)
+
+
+def script(name):
+    """A control script's functions, loaded without running its main()."""
+    return runpy.run_path(str(ROOT / name))
+
+
+SUBSCRIPTION = "01234567-89ab-cdef-0123-456789abcdef"
+
+
+def fake_az(folder, lifetime_s=3600):
+    """An `az` in folder that logs its arguments to az.log and answers with a token valid for lifetime_s seconds."""
+    az, log = folder / "az", folder / "az.log"  # stands in for the CLI, whose real answer needs the network
+    az.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{log}"\n'
+        'echo "{\\"accessToken\\": \\"token-$$\\", \\"tokenType\\": \\"Bearer\\", '
+        '\\"expiresOn\\": \\"2099-01-01 00:00:00.000000\\", '
+        f'\\"expires_on\\": $(( $(date +%s) + {lifetime_s} ))}}"\n'
+    )
+    az.chmod(0o755)
+    return log
+
+
+@pytest.mark.slow
+def test_create_workspace_logs_in_as_the_other_scripts_do_for_its_subscription(project_copy, offline, tmp_path):
+    env, network_log = offline
+    az_log = fake_az(tmp_path)
+    result = run_script(
+        "01-create-workspace.py",
+        *["--subscription-id", SUBSCRIPTION, "--resource-group", "rg", "--workspace-name", "ws1"],
+        *["--region", "eastus"],
+        "--timeout",
+        "30",
+        cwd=project_copy,
+        env={**env, **NO_LOGIN, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
+        timeout=120,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: creating workspace 'ws1' (Azure CLI login)" in result.stderr
+    assert f"--subscription {SUBSCRIPTION}" in az_log.read_text()  # the CLI's token for the workspace's subscription
+    assert network_log.exists()  # it went on to Azure, and was refused
+
+
+@pytest.mark.slow
+def test_device_code_sign_in_waits_minutes_for_the_person(project_copy, offline, tmp_path):
+    env, network_log = offline
+    write_config(project_copy)
+    terminal, person = pty.openpty()  # a terminal, where a device code can be shown
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(project_copy / "03-run-hello.py")],
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=person,
+        env={**os.environ, **env, **NO_LOGIN, "PATH": str(tmp_path), "AZURE_CONFIG_DIR": str(tmp_path / "azure")},
+    )
+    os.close(terminal)
+    os.close(person)
+    assert f"Waiting up to {aml_project.SIGN_IN_TIMEOUT_S // 60} minutes for you to sign in" in result.stdout
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    error = next(line for line in result.stderr.splitlines() if line.startswith("error: "))
+    assert "(device code)" in error and time.monotonic() - started < 60  # the network refused at once
+    assert network_log.exists()
+{%- if cookiecutter.sdk == "v1" %}
+
+
+def test_azure_cli_token_is_asked_for_once_per_audience_until_it_expires(tmp_path):
+    from azureml.core.authentication import Audience, TokenAuthentication
+
+    az_log = fake_az(tmp_path, lifetime_s=aml_project.TOKEN_MARGIN_S + 4)  # stale 4 s from now
+    auth = TokenAuthentication(aml_project.AzureCliTokens(str(tmp_path / "az"), SUBSCRIPTION, timeout=30))
+    first = auth.get_token(Audience.ARM)
+    assert auth.get_token(Audience.ARM) == first and len(az_log.read_text().splitlines()) == 1
+    assert auth.get_token(Audience.AZUREML) != first and len(az_log.read_text().splitlines()) == 2
+    time.sleep(5)
+    assert auth.get_token(Audience.ARM) != first
+    calls = az_log.read_text().splitlines()
+    assert len(calls) == 3 and calls[0] == calls[2] != calls[1]
+    assert all(call.startswith("account get-access-token --resource https://") for call in calls)
+    assert all(call.endswith(f"--subscription {SUBSCRIPTION}") for call in calls)
+{%- else %}
+
+
+def test_device_code_credential_waits_minutes_and_the_cli_login_names_the_subscription(monkeypatch, tmp_path, capsys):
+    from azure.identity import AzureCliCredential, DeviceCodeCredential
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    for name in FAKE_SERVICE_PRINCIPAL:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    credential, how = aml_project.authentication(timeout=60, subscription=SUBSCRIPTION)
+    assert isinstance(credential, DeviceCodeCredential) and how == "device code"
+    assert credential._timeout == aml_project.SIGN_IN_TIMEOUT_S == 300  # the person's time, not the network's 60 s
+    assert "Waiting up to 5 minutes for you to sign in" in capsys.readouterr().out
+    az_log = fake_az(tmp_path)
+    credential, how = aml_project.authentication(timeout=60, subscription=SUBSCRIPTION)
+    assert isinstance(credential, AzureCliCredential)
+    credential.get_token("https://management.azure.com/.default")
+    assert f"--subscription {SUBSCRIPTION}" in az_log.read_text()
+{%- endif %}
+{%- if cookiecutter.sdk == "v1" %}
+
+
+def sent_run(config):
+    """What Experiment.submit sends for a ScriptRunConfig: its run configuration as azureml-core serializes it."""
+    from azureml._execution._commands import _serialize_run_config_to_dict
+    from azureml.core.script_run_config import get_run_config_from_script_run
+
+    return json.loads(json.dumps(_serialize_run_config_to_dict(get_run_config_from_script_run(config))))
+
+
+def sent_pip(sent):
+    """The pip list of the environment in a serialized run configuration."""
+    return pip_entry(sent["environment"]["python"]["condaDependencies"])["pip"]
+
+
+def file_pip():
+    """The pip list of .azureml/pytorch-env.yml, as azureml-core reads it."""
+    from azureml.core.conda_dependencies import CondaDependencies
+
+    return list(CondaDependencies(conda_dependencies_file_path=str(aml_project.ENV_FILE)).pip_packages)
+
+
+def test_cpu_training_run_sends_train_py_and_pytorchs_cpu_wheels():
+    args = aml_project.submission_arguments("test", ["--", "--epochs", "3"])
+    sent = sent_run(script("04-run-pytorch.py")["build_run_config"](args))
+    assert (sent["script"], sent["arguments"]) == ("train.py", ["--epochs", "3"])
+    assert sent["target"] == aml_project.COMPUTE_NAME
+    assert (sent["framework"], sent["nodeCount"], sent["pytorch"]["processCount"]) == ("Python", 1, None)
+    assert sent["environment"]["name"] == aml_project.ENV_NAME
+    assert sent_pip(sent) == file_pip() + torch_lines("torch-cpu.txt")
+    assert sent["dataReferences"] == {} and sent["data"] == {}
+
+
+def test_gpu_training_run_on_2_nodes_sends_cuda_torch_device_cuda_and_nccl():
+    flags = ["--gpu", "--node-count", "2", "--process-count-per-node", "2", "--compute", "gpu-cluster"]
+    args = aml_project.submission_arguments("test", [*flags, "--", "--epochs", "3"])
+    sent = sent_run(script("04-run-pytorch.py")["build_run_config"](args))
+    assert (sent["script"], sent["arguments"]) == ("train.py", ["--device", "cuda", "--epochs", "3"])
+    assert (sent["target"], sent["framework"], sent["communicator"], sent["nodeCount"]) == (
+        "gpu-cluster",
+        "PyTorch",
+        "nccl",
+        2,
+    )
+    assert sent["pytorch"] == {"communicationBackend": "nccl", "processCount": 4, "nodeCount": 2}
+    pinned = [spec for spec in file_pip() if not spec.startswith(("torch>", "torch=", "torchvision"))]
+    assert sent_pip(sent) == pinned + torch_lines("torch-gpu.txt")
+    assert {"torch==2.9.1+cu126", "--extra-index-url https://download.pytorch.org/whl/cu126"} <= set(sent_pip(sent))
+    chosen = aml_project.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
+    assert sent_run(script("04-run-pytorch.py")["build_run_config"](chosen))["arguments"] == ["--device=cpu"]
+
+
+def test_data_run_sends_the_datastore_mount_as_the_data_path():
+    args = aml_project.submission_arguments("test", ["--", "--epochs", "3"])
+    sent = sent_run(script("06-run-pytorch-data.py")["build_run_config"](args))
+    assert sent["script"] == "train.py"
+    assert sent["arguments"] == ["--data-path", "$AZUREML_DATAREFERENCE_cifar10", "--epochs", "3"]
+    reference = sent["dataReferences"]["cifar10"]
+    assert (reference["dataStoreName"], reference["pathOnDataStore"], reference["mode"]) == (
+        "workspaceblobstore",
+        aml_project.DATASTORE_PATH,
+        "mount",
+    )
+    assert sent["target"] == aml_project.COMPUTE_NAME and sent_pip(sent) == file_pip() + torch_lines("torch-cpu.txt")
+
+
+def test_hello_runs_in_the_cpu_training_environment():
+    sent = sent_run(script("03-run-hello.py")["build_run_config"]("cpu-cluster"))
+    assert (sent["script"], sent["arguments"], sent["target"]) == ("hello.py", [], "cpu-cluster")
+    assert sent["environment"]["name"] == aml_project.ENV_NAME
+    assert sent_pip(sent) == file_pip() + torch_lines("torch-cpu.txt")
+{%- else %}
+
+
+def sent_job(job):
+    """What jobs.create_or_update sends: the command job's REST body, and its environment's (sent first, by itself)."""
+    command_job = job._to_job()
+    body = command_job._to_rest_object().as_dict()["properties"]
+    environment = command_job.environment._to_rest_object().as_dict()["properties"]
+    environment["condaFile"] = yaml.safe_load(environment["condaFile"])
+    body.pop("environmentId")  # the environment's id, once the SDK has sent it
+    return body, environment
+
+
+def file_conda():
+    """.azureml/pytorch-env.yml, as YAML."""
+    return yaml.safe_load(aml_project.ENV_FILE.read_text())
+
+
+def test_cpu_training_job_sends_train_py_and_pytorchs_cpu_wheels():
+    args = aml_project.submission_arguments("test", ["--", "--epochs", "3"])
+    body, environment = sent_job(script("04-run-pytorch.py")["build_job"](args))
+    assert (body["jobType"], body["command"]) == ("Command", "python train.py --epochs 3")
+    assert (body["codeId"], body["computeId"]) == (str(aml_project.SOURCE_DIR), aml_project.COMPUTE_NAME)
+    assert "distribution" not in body and body["resources"]["instanceCount"] == 1
+    assert environment["image"] == aml_project.BASE_IMAGE and environment["isAnonymous"]
+    conda = file_conda()
+    pip_entry(conda)["pip"] += torch_lines("torch-cpu.txt")
+    assert environment["condaFile"] == conda
+    assert body["inputs"] == {}
+
+
+def test_gpu_training_job_on_2_nodes_sends_cuda_torch_device_cuda_and_pytorch_launcher():
+    flags = ["--gpu", "--node-count", "2", "--process-count-per-node", "2", "--compute", "gpu-cluster"]
+    args = aml_project.submission_arguments("test", [*flags, "--", "--epochs", "3"])
+    body, environment = sent_job(script("04-run-pytorch.py")["build_job"](args))
+    assert body["command"] == "python train.py --device cuda --epochs 3" and body["computeId"] == "gpu-cluster"
+    assert body["distribution"] == {"distributionType": "PyTorch", "processCountPerInstance": 2}
+    assert body["resources"]["instanceCount"] == 2
+    pip = pip_entry(environment["condaFile"])["pip"]
+    kept = [spec for spec in pip_entry(file_conda())["pip"] if not spec.startswith(("torch>", "torch=", "torchvision"))]
+    assert pip == kept + torch_lines("torch-gpu.txt")
+    assert "torch==2.9.1+cu126" in pip and "--extra-index-url https://download.pytorch.org/whl/cu126" in pip
+    chosen = aml_project.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
+    assert sent_job(script("04-run-pytorch.py")["build_job"](chosen))[0]["command"] == "python train.py --device=cpu"
+
+
+def test_data_job_sends_the_mounted_data_asset_as_the_data_path():
+    args = aml_project.submission_arguments("test", ["--gpu", "--", "--epochs", "3"])
+    body, environment = sent_job(script("06-run-pytorch-data.py")["build_job"](args))
+    assert body["command"] == "python train.py --data-path {% raw %}${{inputs.data}}{% endraw %} --device cuda --epochs 3"
+    assert body["inputs"] == {
+        "data": {
+            "jobInputType": "uri_folder",
+            "uri": f"azureml:{aml_project.DATA_ASSET}@latest",
+            "mode": "ReadOnlyMount",
+        }
+    }
+    assert pip_entry(environment["condaFile"])["pip"][-3:] == torch_lines("torch-gpu.txt")
+
+
+def test_hello_runs_in_the_cpu_training_environment():
+    body, environment = sent_job(script("03-run-hello.py")["build_job"]("cpu-cluster"))
+    assert (body["command"], body["computeId"]) == ("python hello.py", "cpu-cluster")
+    training = sent_job(script("04-run-pytorch.py")["build_job"](aml_project.submission_arguments("test", [])))[1]
+    assert environment == training  # one image, built for hello and reused by training
 {%- endif %}
