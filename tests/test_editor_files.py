@@ -4,23 +4,31 @@ import json
 import os
 import re
 import signal
+import base64
+import hashlib
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import json5
 import jsonschema
 import pytest
+import yaml
+from packaging.requirements import Requirement
 
 from conftest import TEMPLATE, bake, local_extensions, resolve_vscode, vscode_variables
 
 SCHEMAS = TEMPLATE.parent / "shared" / "schemas"
 needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"the shared schemas are not at {SCHEMAS}")
 AZURE_TASKS = {"Submit to Azure", "Run hello on Azure", "Create workspace", "Create compute cluster"}
-LOCAL_TASKS = {"Dry-run submission", "Train locally", "Lint", "Run tests"}
+LOCAL_TASKS = {"Dry-run submission", "Train locally", "Run tests"}
+# Runs pre-commit, whose hooks come from GitHub (unreachable here): its checks run with the pinned tools in test_github
+LINT_TASK = {"Lint": ["-m", "pre_commit", "run", "--all-files"]}
 SERVER_TASKS = {"v1": set(), "v2": {"Show metrics locally"}}  # run until stopped: tested on their own
 METRICS_UI = "http://127.0.0.1:5000"
 
@@ -93,8 +101,9 @@ def test_devcontainer_is_built_from_the_cloud_runs_environment_file(project):
     dockerfile = (project / ".devcontainer" / container["build"]["dockerfile"]).read_text()
     context = (project / ".devcontainer" / container["build"]["context"]).resolve()
     copied = re.findall(r"^COPY (\S+) ", dockerfile, re.M)
-    assert copied == [".azureml/pytorch-env.yml"] and (context / copied[0]).is_file()
-    assert "conda env create --file /tmp/conda/pytorch-env.yml" in dockerfile
+    assert copied == ["${TORCH_CONSTRAINTS}", ".azureml/pytorch-env.yml"] and (context / copied[1]).is_file()
+    assert (context / container["build"]["args"]["TORCH_CONSTRAINTS"]).is_file()
+    assert "conda env create --file /tmp/pytorch-env.yml" in dockerfile
     assert "ENV_FILE = ROOT / \".azureml\" / \"pytorch-env.yml\"" in (project / "aml_project.py").read_text()
     assert container["postCreateCommand"] == "bash .devcontainer/post-create.sh"
     assert (project / ".devcontainer/post-create.sh").is_file()
@@ -113,6 +122,114 @@ def test_dockerfile_passes_hadolint(project, tmp_path):
     assert subprocess.run([str(hadolint), str(bad)], capture_output=True, timeout=60).returncode != 0
 
 
+@pytest.fixture(scope="module")
+def cpu_project(tmp_path_factory):
+    return bake(tmp_path_factory.mktemp("editor-cpu"))
+
+
+def dockerfile_instructions(project):
+    """The Dockerfile's instructions as (keyword, arguments), continuation lines joined, comments left out."""
+    lines = [line for line in (project / ".devcontainer/Dockerfile").read_text().splitlines()
+             if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n\s*", "", "\n".join(lines))
+    return [tuple(line.split(None, 1)) for line in joined.splitlines() if line.strip()]
+
+
+def environment_run(project):
+    """The arguments of the RUN that creates the conda environment."""
+    [run] = [args for keyword, args in dockerfile_instructions(project)
+             if keyword == "RUN" and "conda env create" in args]
+    return run
+
+
+def constraint_lines(path):
+    """A pip constraints file's lines that are not comments."""
+    return [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_conda_builds_from_conda_forge_only_without_the_defaults_channel(cpu_project):
+    """The image drops `defaults` (Anaconda's Terms of Service stop a build) before conda creates the environment."""
+    runs = [args for keyword, args in dockerfile_instructions(cpu_project) if keyword == "RUN"]
+    configure = next(i for i, run in enumerate(runs) if "conda config --system --remove channels defaults" in run)
+    assert configure < runs.index(environment_run(cpu_project))
+    assert "conda config --system --add channels conda-forge" in runs[configure]
+    assert re.search(r"case .*\*defaults\*\).*exit 1", runs[configure])  # any config still listing it stops the build
+    env = yaml.safe_load((cpu_project / ".azureml/pytorch-env.yml").read_text())
+    assert env["channels"] == ["conda-forge", "nodefaults"]
+
+
+def test_environment_layer_takes_the_torch_build_from_the_build_arg_and_keeps_no_download_cache(cpu_project):
+    """PIP_CONSTRAINT is the constraints file named by the build arg; pip's and conda's caches leave the layer."""
+    instructions = dockerfile_instructions(cpu_project)
+    arg = next(i for i, (keyword, args) in enumerate(instructions) if keyword == "ARG"
+               and args.startswith("TORCH_CONSTRAINTS="))
+    copy = next(i for i, (keyword, args) in enumerate(instructions) if keyword == "COPY"
+                and args.startswith("${TORCH_CONSTRAINTS} "))
+    assert instructions[arg][1] == "TORCH_CONSTRAINTS=.azureml/torch-cpu.txt" and arg < copy
+    constraints = instructions[copy][1].split()[1]
+    run = environment_run(cpu_project)
+    assert f"PIP_CONSTRAINT={constraints} " in run and "PIP_NO_CACHE_DIR=1 " in run
+    assert run.index("PIP_CONSTRAINT=") < run.index("conda env create") < run.index("conda clean --all --yes")
+    [env] = [args for keyword, args in instructions if keyword == "ENV"]
+    assert f"PIP_CONSTRAINT={constraints}" in env.split()  # later pip installs in the container keep that build
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_devcontainer_picks_the_torch_build_of_its_answer_and_needs_no_gpu(tmp_path, gpu):
+    """build.args names torch-cpu.txt or, for the GPU answer, torch-gpu.txt (CUDA 12.6); a GPU is never required."""
+    project = bake(tmp_path, devcontainer_gpu=gpu)
+    container = load_jsonc(project / ".devcontainer/devcontainer.json")
+    constraints = container["build"]["args"]["TORCH_CONSTRAINTS"]
+    assert constraints == (".azureml/torch-gpu.txt" if gpu else ".azureml/torch-cpu.txt")
+    index = "https://download.pytorch.org/whl/" + ("cu126" if gpu else "cpu")
+    pins = ["torch==2.9.1+cu126", "torchvision==0.24.1+cu126"] if gpu else []
+    assert constraint_lines(project / constraints) == [f"--extra-index-url {index}", *pins]
+    env = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
+    ranges = {Requirement(line).name: Requirement(line).specifier for line in env["dependencies"][-1]["pip"]}
+    assert all(ranges[name].contains(version) for name, version in (pin.split("==") for pin in pins))
+    assert "runArgs" not in container
+    assert container.get("hostRequirements") == ({"gpu": "optional"} if gpu else None)
+
+
+@needs_schemas
+def test_cpu_devcontainer_json_is_valid_by_the_dev_container_spec(cpu_project):
+    """The default answer's devcontainer.json (no GPU) is valid too."""
+    verify_valid(load_jsonc(cpu_project / ".devcontainer/devcontainer.json"), schema("devContainer.base.schema.json"),
+                 jsonschema.Draft201909Validator)
+
+
+def test_login_volume_is_this_dev_containers_own(cpu_project):
+    """The `az login` volume's name has ${devcontainerId}: two projects (or two clones) do not share a login."""
+    [mount] = load_jsonc(cpu_project / ".devcontainer/devcontainer.json")["mounts"]
+    fields = dict(part.split("=", 1) for part in mount.split(","))
+    assert (fields["type"], fields["target"]) == ("volume", "/home/vscode/.azure")
+    assert "${devcontainerId}" in fields["source"]
+    assert re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", fields["source"].replace("${devcontainerId}", "0abc"))
+
+
+def test_environment_belongs_to_the_container_user(cpu_project):
+    """The environment at the editor's interpreter path is made vscode's and group-writable in its own layer."""
+    container = load_jsonc(cpu_project / ".devcontainer/devcontainer.json")
+    interpreter = container["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"]
+    prefix = interpreter.removesuffix("/bin/python")
+    run = environment_run(cpu_project)
+    assert f"--prefix {prefix} " in run
+    owner = f"chown -R {container['remoteUser']}:conda {prefix} "
+    assert run.index("conda env create") < run.index(owner) < run.index(f"chmod -R g+w {prefix} ")
+    post_create = (cpu_project / ".devcontainer/post-create.sh").read_text()
+    assert re.search(r'^PYTHON="\$\{PYTHON:-(.*)\}"$', post_create, re.M)[1] == interpreter
+    [env] = [args for keyword, args in dockerfile_instructions(cpu_project) if keyword == "ENV"]
+    assert f"PATH={prefix}/bin:$PATH" in env.split()
+
+
+def test_devcontainer_has_nothing_bound_to_one_cpu_architecture(cpu_project):
+    """A multi-arch base image (linux/amd64 and arm64) and no platform flag: Apple silicon builds it too."""
+    instructions = dockerfile_instructions(cpu_project)
+    assert instructions[0] == ("FROM", "mcr.microsoft.com/devcontainers/miniconda:1-3")
+    text = " ".join(args for _, args in instructions) + (cpu_project / ".devcontainer/devcontainer.json").read_text()
+    assert not re.search(r"--platform|amd64|x86_64|aarch64|arm64", text)
+
+
 def run_task(task, project, timeout):
     """Run a tasks.json task as VS Code would: its command and args with variables resolved, from its folder."""
     task = resolve_vscode(task, vscode_variables(project))
@@ -125,11 +242,12 @@ def run_task(task, project, timeout):
 def test_every_task_succeeds_offline_or_fails_fast_asking_for_azure(project):
     tasks = {task["label"]: task for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]}
     servers = SERVER_TASKS[load_jsonc(project / ".cookiecutter.json")["cookiecutter"]["sdk"]]
-    assert set(tasks) == AZURE_TASKS | LOCAL_TASKS | servers
-    subprocess.run(["git", "init", "-q"], cwd=project, check=True)  # "Lint" checks the files git knows
-    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    assert set(tasks) == AZURE_TASKS | LOCAL_TASKS | set(LINT_TASK) | servers
     for label, task in tasks.items():
         if label in servers:
+            continue
+        if label in LINT_TASK:
+            assert task["args"] == LINT_TASK[label], task
             continue
         started = time.monotonic()
         result = run_task(task, project, timeout=600)
@@ -227,8 +345,11 @@ def test_post_create_script_readies_a_fresh_environment_for_training_and_tests(t
     project = bake(tmp_path / "baked", sdk=sdk)
     python = tmp_path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
+    # PIP_CONSTRAINT set but empty: pip keeps its own settings (here, torch from this machine's disk) and does not
+    # get PyTorch's CPU index from .azureml/torch-cpu.txt, which this machine cannot reach (pip retries each lookup).
     setup = subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
-                           env={**os.environ, "PYTHON": str(python)}, timeout=1500, stdin=subprocess.DEVNULL)
+                           env={**os.environ, "PYTHON": str(python), "PIP_CONSTRAINT": ""}, timeout=1500,
+                           stdin=subprocess.DEVNULL)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     assert "Finished Training" in setup.stdout and "az login --use-device-code" in setup.stdout
     tests = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
@@ -242,6 +363,112 @@ def test_post_create_script_without_its_python_says_what_to_do(tmp_path):
                             env={**os.environ, "PYTHON": str(tmp_path / "missing" / "python")}, timeout=60)
     assert result.returncode == 1
     assert result.stderr.startswith("error: no Python at") and "PYTHON=/path/to/python" in result.stderr
+
+
+PROBE = "post-create-probe"  # a made-up package, in wheels that the tests write
+
+
+def write_wheel(folder, name, version):
+    """A minimal pure-Python wheel of name and version in folder, for pip to install without any index."""
+    module = name.replace("-", "_")
+    dist = f"{module}-{version}"
+    files = {f"{module}.py": f"VERSION = {version!r}\n",
+             f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    digest = {path: base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+              for path, text in files.items()}
+    files[f"{dist}.dist-info/RECORD"] = "".join(f"{path},sha256={digest[path]},{len(text.encode())}\n"
+                                                for path, text in files.items()) + f"{dist}.dist-info/RECORD,,\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as wheel:
+        for path, text in files.items():
+            wheel.writestr(path, text)
+
+
+def python_with_the_tools(folder):
+    """A new virtual environment that installs into itself and sees this run's pip, pytest, PyYAML, pre-commit."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
+    python = folder / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    Path(own, "test-run.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return python
+
+
+def path_without_az():
+    return os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "az").exists())
+
+
+@pytest.fixture
+def offline_project(tmp_path):
+    """A bake whose env file has a quoted entry and a --find-links line, a stand-in train.py; a Python with tools."""
+    project = bake(tmp_path / "baked")
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, PROBE, "1.0")
+    (project / ".azureml/pytorch-env.yml").write_text(
+        "name: probe\nchannels:\n  - conda-forge\n  - nodefaults\ndependencies:\n  - pip\n  - pip:\n"
+        f"      - --find-links {wheels.as_uri()}\n"
+        f'      - "{PROBE}>=1.0"  # quoted, as YAML allows\n')
+    (project / "src/train.py").write_text('print("Finished Training")\n')  # the slow test trains for real
+    return project, python_with_the_tools(tmp_path / "venv"), wheels
+
+
+def run_post_create(project, python, **env):
+    """post-create.sh outside a container, with pip kept off every index (PIP_NO_INDEX), PIP_CONSTRAINT unset."""
+    base = {key: value for key, value in os.environ.items() if key != "PIP_CONSTRAINT"}
+    return subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
+                          env={**base, "PYTHON": str(python), "PIP_NO_INDEX": "1", "PATH": path_without_az(), **env},
+                          timeout=300, stdin=subprocess.DEVNULL)
+
+
+def test_post_create_script_installs_quoted_entries_and_option_lines_then_leaves_them_alone(offline_project):
+    """The YAML pip list (a quoted entry, a --find-links line) installs; a second run installs nothing, not even an
+    upgrade (as in the container, whose image has installed the list). Without `az`, one line says so."""
+    project, python, wheels = offline_project
+    first = run_post_create(project, python)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert f"Successfully installed {PROBE}-1.0" in first.stdout
+    about_az = [line for line in (first.stdout + first.stderr).splitlines() if "Azure CLI" in line]
+    assert about_az == ["No Azure CLI here (az): its ml extension is not updated."]
+    assert "Finished Training" in first.stdout and first.stdout.endswith("az login --use-device-code\n")
+    write_wheel(wheels, PROBE, "2.0")  # a newer release: pip without -U leaves the installed one
+    second = run_post_create(project, python)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert f"Requirement already satisfied: {PROBE}>=1.0" in second.stdout
+    assert "Installing collected packages" not in second.stdout and "Successfully installed" not in second.stdout
+
+
+@pytest.mark.parametrize("pip_constraint, version", [(None, "1.0"), ("set", "2.0")])
+def test_post_create_script_applies_the_cpu_constraints_unless_pip_constraint_is_set(offline_project, tmp_path,
+                                                                                     pip_constraint, version):
+    """Outside the container pip gets .azureml/torch-cpu.txt; a PIP_CONSTRAINT already set (the image's) wins."""
+    project, python, wheels = offline_project
+    write_wheel(wheels, PROBE, "2.0")
+    with open(project / ".azureml/torch-cpu.txt", "a") as constraints:
+        constraints.write(f"{PROBE}==1.0\n")  # a pin that shows whether pip read this file
+    env = {}
+    if pip_constraint:
+        other = tmp_path / "other-constraints.txt"
+        other.write_text(f"{PROBE}==2.0\n")
+        env["PIP_CONSTRAINT"] = str(other)
+    result = run_post_create(project, python, **env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"Successfully installed {PROBE}-{version}" in result.stdout
+
+
+def test_post_create_script_updates_the_azure_ml_extension_and_goes_on_if_that_fails(offline_project, tmp_path):
+    """The login volume hides the image's az extensions: ml is upgraded; offline, a warning and it goes on."""
+    project, python, _ = offline_project
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    calls = tmp_path / "az-calls"
+    (bin_folder / "az").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexit 1\n')  # records, then fails as offline
+    (bin_folder / "az").chmod(0o755)
+    result = run_post_create(project, python, PATH=f"{bin_folder}{os.pathsep}{path_without_az()}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert calls.read_text().splitlines() == ["extension add --name ml --upgrade --yes"]
+    assert "warning: the Azure CLI's ml extension was not updated" in result.stdout
+    assert "Finished Training" in result.stdout
 
 
 def problems(output, matcher):

@@ -9,19 +9,38 @@ if [ ! -x "$PYTHON" ]; then
   exit 1
 fi
 
-# The pip list of the one environment file (already installed in the container; installed here otherwise).
-mapfile -t requirements < <("$PYTHON" - <<'PY'
-lines = open(".azureml/pytorch-env.yml", encoding="utf-8").read().splitlines()
-start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
-for line in lines[start + 1:]:
-    if not line.strip().startswith("- "):
-        break
-    print(line.strip()[2:].split("#")[0].strip())
+# PyTorch's build comes from pip constraints: in the container, the image's (CPU or CUDA, set when it was built);
+# elsewhere PyTorch's CPU build. A PIP_CONSTRAINT already set is kept (set it empty to leave pip's own settings).
+export PIP_CONSTRAINT="${PIP_CONSTRAINT-.azureml/torch-cpu.txt}"  # a path from the project folder
+
+# The test and lint tools, and PyYAML to read the environment file.
+"$PYTHON" -m pip install --disable-pip-version-check -q pytest pyyaml pre-commit
+
+# The pip list of the one environment file, as a requirements file (so option lines such as --extra-index-url work).
+# Without -U: what is installed already (in the container: everything the image built) is left as it is.
+requirements="$(mktemp)"
+trap 'rm -f "$requirements"' EXIT
+"$PYTHON" - "$requirements" <<'PY'
+import sys
+
+import yaml
+
+with open(".azureml/pytorch-env.yml", encoding="utf-8") as file:
+    environment = yaml.safe_load(file)
+pip = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict) and "pip" in item)
+with open(sys.argv[1], "w", encoding="utf-8") as file:
+    file.writelines(f"{line}\n" for line in pip)
 PY
-)
-"$PYTHON" -m pip install --disable-pip-version-check -q "${requirements[@]}" pytest pyyaml pre-commit
+"$PYTHON" -m pip install --disable-pip-version-check --progress-bar off -r "$requirements"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   "$PYTHON" -m pre_commit install  # lint on commit (.pre-commit-config.yaml)
+fi
+
+# The az login volume keeps the Azure CLI's extensions from an earlier build: bring its ml extension up to date.
+if command -v az >/dev/null 2>&1; then
+  az extension add --name ml --upgrade --yes || echo "warning: the Azure CLI's ml extension was not updated (offline?)"
+else
+  echo "No Azure CLI here (az): its ml extension is not updated."
 fi
 
 "$PYTHON" src/train.py --synthetic 400 --epochs 1 --log-interval 50

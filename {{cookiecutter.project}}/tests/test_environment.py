@@ -28,7 +28,7 @@ DISTRIBUTION = {
 
 
 def test_environment_uses_conda_forge_and_pip_only():
-    assert ENV["channels"] == ["conda-forge"]
+    assert ENV["channels"] == ["conda-forge", "nodefaults"]
     assert [d for d in ENV["dependencies"] if isinstance(d, str)] == ["python={{ cookiecutter.python_version }}", "pip"]
 
 
