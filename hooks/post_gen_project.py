@@ -1,4 +1,4 @@
-"""After the bake: put the Azure ML workspace config into .azureml/config.json, or say how to get one."""
+"""After the bake: put the chosen SDK's files in place, then the workspace config into .azureml/config.json."""
 import json
 import shutil
 import sys
@@ -11,7 +11,10 @@ ANSWERS = {
     "workspace_name": {{ cookiecutter.workspace_name | tojson }},
 }
 TRAIN_WORKFLOW = {{ 'True' if cookiecutter.github_train_workflow else 'False' }}
+SDK = {{ cookiecutter.sdk | tojson }}
 PROJECT = Path.cwd()  # cookiecutter runs hooks inside the new project
+# Each SDK's own files, as whole files at their place in the project: _sdk/v1/src/x.py becomes src/x.py.
+SDK_FILES = PROJECT / "_sdk"
 TARGET = PROJECT / ".azureml" / "config.json"
 # The places Workspace.from_config() looks, in its order, in each folder from the start upwards.
 SEARCH = (Path(".azureml", "config.json"), Path("aml_config", "config.json"), Path("config.json"))
@@ -38,8 +41,20 @@ def find_workspace_config(start):
     return None
 
 
+def place_sdk_files(sdk=SDK, options=SDK_FILES, project=PROJECT):
+    """Move the chosen SDK's files from _sdk/<sdk>/ to their places in the project, and drop _sdk/ with the rest."""
+    chosen = options / sdk
+    if chosen.is_dir():
+        for source in sorted(path for path in chosen.rglob("*") if path.is_file()):
+            target = project / source.relative_to(chosen)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(source), str(target))
+    shutil.rmtree(options, ignore_errors=True)
+
+
 def main():
-    """Drop the parts not asked for, write or copy the workspace config, then print the next steps."""
+    """Place the SDK's files, drop the parts not asked for, write or copy the workspace config, print next steps."""
+    place_sdk_files()
     if not TRAIN_WORKFLOW:
         (PROJECT / ".github" / "workflows" / "train-on-azure.yml").unlink()
     if all(ANSWERS.values()):

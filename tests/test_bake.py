@@ -10,12 +10,13 @@ import yaml
 from conftest import CONTEXT, bake, option_combinations
 
 PROJECT_FILES = {
-    ".azureml/pytorch-env.yml", ".gitignore", "README.md", "pytest.ini", "aml_project.py",
+    ".azureml/pytorch-env.yml", ".azureml/torch-cpu.txt", ".azureml/torch-gpu.txt", ".gitignore", "README.md", "pytest.ini", "aml_project.py",
     "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",
     "06-run-pytorch-data.py",
-    "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/runtime.py", "src/train.py",
+    "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/train.py", "src/checkpoints.py",
+    "src/device.py", "src/distributed.py", "src/flags.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
-    "tests/test_train.py", "tests/test_distributed.py",
+    "tests/test_train.py", "tests/test_distributed.py", "tests/test_tracking.py",
     ".vscode/launch.json", ".vscode/tasks.json", ".vscode/settings.json", ".vscode/extensions.json",
     ".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".devcontainer/post-create.sh",
     ".github/workflows/tests.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json",
@@ -37,6 +38,7 @@ def files_of(project):
 
 def verify_files(project, expected):
     assert files_of(project) == expected
+    assert not (project / "_sdk").exists()  # each SDK's own files are in their places, the other's gone
 
 
 def verify_no_jinja(project):
@@ -98,7 +100,7 @@ def test_every_option_combination_bakes_a_complete_project(tmp_path, options):
     env = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
     assert f"python={options['python_version']}" in env["dependencies"]
     container = json5.loads((project / ".devcontainer/devcontainer.json").read_text())
-    assert ("runArgs" in container, "hostRequirements" in container) == (options["devcontainer_gpu"],) * 2
+    assert "runArgs" not in container and ("hostRequirements" in container) == options["devcontainer_gpu"]
     for workflow in project.glob(".github/workflows/*.yml"):
         setups = [step for job in yaml.safe_load(workflow.read_text())["jobs"].values() for step in job["steps"]
                   if step.get("uses", "").startswith("actions/setup-python@")]

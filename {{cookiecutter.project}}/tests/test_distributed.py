@@ -1,4 +1,4 @@
-"""Training as several processes under torchrun, and checkpoints that let a killed run go on where it was."""
+"""Training as several processes under torchrun, and checkpoints that let a killed run go on where it was if asked."""
 
 import json
 import os
@@ -14,12 +14,13 @@ import pytest
 import torch
 from conftest import ROOT, SRC, run_script
 
+import checkpoints
 import data
-import runtime
 import train
 
 LOSS_LINE = re.compile(r"^epoch=(\d+), batch=([ \d]{4}\d): loss (\d+\.\d\d)$", re.M)
 RESUMED = re.compile(r"^Resumed from (.+): epoch (\d+), step (\d+)$", re.M)
+NOTE = re.compile(r"^Note: (.+) holds the checkpoint of an interrupted run .*: (python \S+ --resume .*)$", re.M)
 OUTPUTS = ["loss.png", "metrics.json", "model.pt"]
 
 # Loaded into each process torchrun starts (not into torchrun itself): every rank appends a line per epoch of the
@@ -155,34 +156,43 @@ class Preempted(Exception):
     """Stands in for the machine going away."""
 
 
-def test_checkpoint_every_k_steps_saves_mid_epoch_and_resuming_from_it_finishes_the_same_run(
-    tmp_path, monkeypatch, capsys
-):
-    flags = ["--synthetic", "400", "--epochs", "2", "--log-interval", "25", "--seed", "0", "--checkpoint-every", "30"]
-    whole = train.train(train.parse_args(flags + ["--output-dir", str(tmp_path / "whole")]))
-    assert whole["steps"] == 200  # 100 mini-batches of 4 per epoch
+FLAGS = ["--synthetic", "400", "--epochs", "2", "--log-interval", "25", "--seed", "0", "--checkpoint-every", "30"]
 
-    out = tmp_path / "preempted"
-    saved, save = [], runtime.Checkpoint.save
 
-    def save_then_stop(self, epoch, step, *rest):  # the machine goes away after the checkpoint at step 60
+def stop_at_step_60(out, monkeypatch):
+    """Train with FLAGS into out until the machine goes away after the checkpoint at step 60 (of 100 per epoch)."""
+    saved, save = [], checkpoints.Checkpoint.save
+
+    def save_then_stop(self, epoch, step, *rest):
         save(self, epoch, step, *rest)
         saved.append((epoch, step))
         if len(saved) == 2:
             raise Preempted
 
-    monkeypatch.setattr(runtime.Checkpoint, "save", save_then_stop)
-    with pytest.raises(Preempted):
-        train.train(train.parse_args(flags + ["--output-dir", str(out)]))
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoints.Checkpoint, "save", save_then_stop)
+        with pytest.raises(Preempted):
+            train.train(train.parse_args(FLAGS + ["--output-dir", str(out)]))
     assert saved == [(0, 30), (0, 60)]
     assert sorted(path.name for path in out.iterdir()) == ["checkpoint.pt"]
+
+
+def test_checkpoint_every_k_steps_saves_mid_epoch_and_resuming_from_it_finishes_the_same_run(
+    tmp_path, monkeypatch, capsys
+):
+    flags = FLAGS
+    whole = train.train(train.parse_args(flags + ["--output-dir", str(tmp_path / "whole")]))
+    assert whole["steps"] == 200  # 100 mini-batches of 4 per epoch
+
+    out = tmp_path / "preempted"
+    stop_at_step_60(out, monkeypatch)
     state = torch.load(out / "checkpoint.pt", weights_only=True)
     assert (state["epoch"], state["step"], state["steps"]) == (0, 60, 60)
+    assert state["flags"] == flags + ["--output-dir", str(out)]  # to say how to resume
     shutil.copytree(out, tmp_path / "afresh")
     capsys.readouterr()
 
-    resumed = train.train(train.parse_args(flags + ["--output-dir", str(out)]))
+    resumed = train.train(train.parse_args(flags + ["--output-dir", str(out), "--resume"]))
     printed = capsys.readouterr().out
     assert RESUMED.findall(printed) == [(str(out / "checkpoint.pt"), "1", "60")]
     assert [(int(e), int(b)) for e, b, _ in LOSS_LINE.findall(printed)] == [
@@ -198,17 +208,73 @@ def test_checkpoint_every_k_steps_saves_mid_epoch_and_resuming_from_it_finishes_
     assert resumed["images"] == 400 - 60 * 4 + 400  # only the remaining work
     assert sorted(path.name for path in out.iterdir()) == OUTPUTS
 
-    afresh = train.train(train.parse_args(flags + ["--output-dir", str(tmp_path / "afresh"), "--no-resume"]))
+    afresh = train.train(train.parse_args(flags + ["--output-dir", str(tmp_path / "afresh")]))
     assert "Resumed" not in capsys.readouterr().out
     assert afresh["steps"] == 200 and afresh["losses"] == whole["losses"]
 
 
-def test_a_checkpoint_of_other_flags_is_refused_with_the_fix(tmp_path, monkeypatch):
+def test_in_an_azure_ml_job_a_restarted_run_resumes_without_being_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AZUREML_RUN_ID", "cifar_1700000000_0a1b2c3d")  # Azure ML sets it in every job, v1 or v2
+    whole = train.train(train.parse_args(FLAGS + ["--output-dir", str(tmp_path / "whole")]))
+    assert "checkpoint" not in capsys.readouterr().out  # the job's first start: nothing to resume, nothing said
+    out = tmp_path / "preempted"
+    stop_at_step_60(out, monkeypatch)
+    capsys.readouterr()
+    resumed = train.train(train.parse_args(FLAGS + ["--output-dir", str(out)]))  # the job's restart: the same flags
+    assert RESUMED.findall(capsys.readouterr().out) == [(str(out / "checkpoint.pt"), "1", "60")]
+    assert resumed["steps"] == whole["steps"] == 200 and resumed["losses"] == whole["losses"]
+    assert sorted(path.name for path in out.iterdir()) == OUTPUTS
+
+
+def test_a_local_run_after_a_stopped_one_starts_afresh_and_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("AZUREML_RUN_ID", raising=False)
+    out = tmp_path / "outputs"
+    stop_at_step_60(out, monkeypatch)
+    capsys.readouterr()
+    afresh = train.train(train.parse_args(FLAGS + ["--output-dir", str(out)]))
+    printed = capsys.readouterr().out
+    assert "Resumed" not in printed and afresh["steps"] == 200 and afresh["images"] == 800
+    [(path, command)] = NOTE.findall(printed)
+    assert path == str(out / "checkpoint.pt") and "(stopped in epoch 1, step 60)" in printed
+    assert command.split()[2:] == ["--resume", *FLAGS, "--output-dir", str(out)]
+    assert command.split()[1].endswith("train.py")
+    assert sorted(path.name for path in out.iterdir()) == OUTPUTS  # its own run done: its checkpoint gone too
+
+
+@pytest.mark.parametrize(
+    "other",
+    [["--batch-size", "8"], ["--epochs", "1"], ["--synthetic", "200"]],
+    ids=["batch-size", "fewer-epochs", "other-data"],
+)
+def test_other_flags_after_a_stopped_run_train_normally(other, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("AZUREML_RUN_ID", raising=False)
+    out = tmp_path / "outputs"
+    stop_at_step_60(out, monkeypatch)
+    capsys.readouterr()
+    metrics = train.train(train.parse_args(FLAGS + ["--output-dir", str(out)] + other))
+    printed = capsys.readouterr().out
+    assert len(NOTE.findall(printed)) == 1 and "Resumed" not in printed and "error" not in printed
+    expected = {"--batch-size": 800, "--epochs": 400, "--synthetic": 2 * 200}[other[0]]  # every image of the run
+    assert metrics["images"] == expected and re.search(rf"^Trained {expected} images in ", printed, re.M)
+    assert sorted(path.name for path in out.iterdir()) == OUTPUTS
+
+
+def test_a_checkpoint_of_other_flags_is_refused_with_the_fix_when_resuming(tmp_path, monkeypatch):
     flags = ["--synthetic", "200", "--epochs", "1", "--log-interval", "25", "--output-dir", str(tmp_path)]
-    monkeypatch.setattr(runtime.Checkpoint, "remove", lambda self: None)  # keep the last one, as a kill would
+    monkeypatch.setattr(checkpoints.Checkpoint, "remove", lambda self: None)  # keep the last one, as a kill would
     train.train(train.parse_args(flags))
-    with pytest.raises(SystemExit, match="Fix: run with the same flags, or start afresh with --no-resume"):
-        train.train(train.parse_args(flags + ["--batch-size", "8"]))
+    with pytest.raises(SystemExit, match="drop --resume to start afresh") as refused:
+        train.train(train.parse_args(flags + ["--batch-size", "8", "--resume"]))
+    assert "is from a run with other data, --batch-size or number of processes" in str(refused.value)
+    assert f"--resume {' '.join(flags)})" in str(refused.value)  # the command that resumes it
+
+
+def test_resuming_past_the_epochs_asked_for_is_refused_with_the_fix(tmp_path, monkeypatch):
+    flags = ["--synthetic", "200", "--epochs", "2", "--log-interval", "25", "--output-dir", str(tmp_path)]
+    monkeypatch.setattr(checkpoints.Checkpoint, "remove", lambda self: None)  # keep the last one, as a kill would
+    train.train(train.parse_args(flags))
+    with pytest.raises(SystemExit, match=r"stopped in epoch 2, past --epochs 1\. Fix: .*drop --resume to start"):
+        train.train(train.parse_args(flags + ["--epochs", "1", "--resume"]))
 
 
 def test_a_single_process_trains_alone_without_a_process_group(tmp_path, monkeypatch, capsys):
@@ -272,7 +338,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_takes_the_same_steps(tmp_p
                 process.kill()
                 process.wait()
 
-    result = run_script("src/train.py", *flags, "--output-dir", str(killed), timeout=300)
+    result = run_script("src/train.py", *flags, "--output-dir", str(killed), "--resume", timeout=300)
     assert result.returncode == 0, result.stderr
     resumed_at = RESUMED.findall(result.stdout)
     assert len(resumed_at) == 1 and resumed_at[0][0] == str(killed / "checkpoint.pt")

@@ -1,0 +1,44 @@
+"""The metrics train.py logs with run.log: to azureml-core's offline Run locally, or printed without azureml-core."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+from test_train import QUICK
+
+import train
+
+
+def test_run_log_reaches_the_azureml_offline_run(capsys, tmp_path):
+    from azureml.core.run import _OfflineRun
+
+    assert isinstance(train.Run.get_context(), _OfflineRun)
+    metrics = train.train(train.parse_args(QUICK + ["--epochs", "1", "--output-dir", str(tmp_path)]))
+    out = capsys.readouterr().out
+    logged = re.findall(r"^Attempted to log scalar metric loss:\n(\S+)$", out, re.M)
+    assert [float(value) for value in logged] == pytest.approx(metrics["losses"])
+    accuracy = re.findall(r"^Attempted to log scalar metric accuracy:\n(\S+)$", out, re.M)
+    assert [float(value) for value in accuracy] == pytest.approx([metrics["accuracy"]])
+
+
+@pytest.mark.slow
+def test_trains_without_azureml_core_and_says_so_once(tmp_path):
+    code = (
+        "import runpy, sys; sys.modules['azureml'] = None; sys.path.insert(0, 'src'); "
+        "sys.argv = ['src/train.py'] + sys.argv[1:]; runpy.run_path('src/train.py', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *QUICK, "--epochs", "1", "--output-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("azureml-core is not installed: metrics go to stdout only") == 1
+    assert "Attempted to log" not in result.stdout
+    assert len(re.findall(r"^metric loss: \S+$", result.stdout, re.M)) == 5
+    assert len(re.findall(r"^metric accuracy: \S+$", result.stdout, re.M)) == 1
+    assert "Finished Training" in result.stdout

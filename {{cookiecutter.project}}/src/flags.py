@@ -1,0 +1,97 @@
+"""train.py's command-line flags and the types that check their values."""
+
+import argparse
+import sys
+
+from paths import default_data_path, default_output_dir
+
+DESCRIPTION = "Train the tutorial's CNN on CIFAR-10 and log its loss (alone, or as one of several processes)."
+
+
+def parse_args(argv=None):
+    """Read the training flags; the defaults are the tutorial's. args.flags keeps them as given, to resume with."""
+    parser = argparse.ArgumentParser(description=DESCRIPTION)
+    parser.add_argument("--epochs", type=positive_int, default=2, help="passes over the data (default: 2)")
+    parser.add_argument("--batch-size", type=positive_int, default=4, help="images per mini-batch (default: 4)")
+    parser.add_argument("--lr", type=positive_float, default=0.001, help="SGD learning rate (default: 0.001)")
+    parser.add_argument("--momentum", type=unit_float, default=0.9, help="SGD momentum (default: 0.9)")
+    parser.add_argument(
+        "--log-interval", type=positive_int, default=2000, help="log the mean loss every N mini-batches (default: 2000)"
+    )
+    parser.add_argument(
+        "--data-path", default=None, help="folder for CIFAR-10 (default: data/ in the project root; ./data on Azure ML)"
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="train on N made-up images in CIFAR-10's format instead (no download)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        default="auto",
+        help="where to train: auto takes CUDA, then MPS, then the CPU (default: auto)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=non_negative_int,
+        default=0,
+        help="CPU threads for PyTorch; 0 keeps its choice, one per core (default: 0)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help="where model.pt, metrics.json and loss.png go (default: outputs/ in the project root)",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
+    parser.add_argument(
+        "--checkpoint-every",
+        type=non_negative_int,
+        default=0,
+        metavar="K",
+        help="also save checkpoint.pt every K steps, not only after each epoch; 0: off (default: 0)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with an interrupted run from the output folder's checkpoint.pt, given that run's flags "
+        "(an Azure ML job always does: its restarts go on where they were)",
+    )
+    args = parser.parse_args(argv)
+    args.flags = [flag for flag in (sys.argv[1:] if argv is None else argv) if flag != "--resume"]
+    args.data_path = args.data_path or default_data_path()
+    args.output_dir = args.output_dir or default_output_dir()
+    return args
+
+
+def positive_int(text):
+    """Argparse type for a whole number of at least 1."""
+    return _number(text, int, lambda v: v >= 1, "a whole number of at least 1")
+
+
+def non_negative_int(text):
+    """Argparse type for a whole number of at least 0."""
+    return _number(text, int, lambda v: v >= 0, "a whole number of at least 0")
+
+
+def positive_float(text):
+    """Argparse type for a number above 0."""
+    return _number(text, float, lambda v: v > 0, "a number above 0")
+
+
+def unit_float(text):
+    """Argparse type for a number from 0 up to (not including) 1."""
+    return _number(text, float, lambda v: 0 <= v < 1, "a number from 0 up to 1 (not 1)")
+
+
+def _number(text, kind, ok, rule):
+    """text as a `kind` that passes ok, or argparse's error that it is not `rule`."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not ok(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {rule}")
+    return value
