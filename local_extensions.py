@@ -1,12 +1,24 @@
 """Checks of the cookiecutter answers against Azure's and the file system's rules, run as the answers are rendered."""
+import importlib.util
 import json
 import re
+from pathlib import Path
 
 from cookiecutter.exceptions import FailedHookException
 from jinja2.ext import Extension
 
+
+def _load_names():
+    """The project's own rules for its Azure ML names (aml/names.py of the generated project), loaded by path."""
+    path = Path(__file__).resolve().parent / "{{cookiecutter.project}}" / "aml" / "names.py"
+    spec = importlib.util.spec_from_file_location("aml_cifar_template_names", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NAMES = _load_names()
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
-GUID = r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12")
 SDKS = ("v1", "v2")
 
@@ -19,47 +31,21 @@ def _project(value):
     )
 
 
-def _max_nodes(value):
-    return re.fullmatch(r"[0-9]+", value) is not None and 1 <= int(value) <= 1000
-
-
-def _optional(pattern, extra=lambda v: True):
-    return lambda value: value == "" or (re.fullmatch(pattern, value) is not None and extra(value))
-
-
-# field -> (check, the rule in words)
-RULES = {
+# field -> (check, the rule in words), in the order of the questions: the project's Azure ML names come from
+# its aml/names.py, which its scripts apply to .azureml/settings.yml
+_TEMPLATE_RULES = {
     "project": (
         _project,
         "one folder name of 1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit, "
         "not ending with '.', and not a reserved Windows name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)",
     ),
-    "experiment_name": (
-        lambda v: re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}", v) is not None,
-        "1-255 characters: letters, digits, '_' or '-', starting with a letter or digit",
-    ),
-    "compute_name": (
-        lambda v: re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,14}[A-Za-z0-9]", v) is not None,
-        "2-16 characters: letters, digits or '-', starting with a letter and not ending with '-'",
-    ),
-    "vm_size": (
-        lambda v: re.fullmatch(r"(?:[Ss][Tt][Aa][Nn][Dd][Aa][Rr][Dd]|[Bb][Aa][Ss][Ii][Cc])_[A-Za-z0-9_]{1,60}", v)
-        is not None,
-        "an Azure VM size such as STANDARD_D2_V2 or Standard_NC4as_T4_v3",
-    ),
-    "max_nodes": (_max_nodes, "a whole number from 1 to 1000"),
     "python_version": (lambda v: v in PYTHON_VERSIONS, "one of " + ", ".join(PYTHON_VERSIONS)),
     "sdk": (lambda v: v in SDKS, "v1 (azureml-core, the tutorial's) or v2 (azure-ai-ml, with MLflow)"),
-    "subscription_id": (_optional(GUID), "empty, or a subscription id such as 01234567-89ab-cdef-0123-456789abcdef"),
-    "resource_group": (
-        _optional(r"[A-Za-z0-9_.()-]{1,90}", lambda v: not v.endswith(".")),
-        "empty, or 1-90 characters: letters, digits, '_', '-', '.', '(' or ')', not ending with '.'",
-    ),
-    "workspace_name": (
-        _optional(r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}"),
-        "empty, or 3-33 characters: letters, digits, '_' or '-', starting with a letter or digit",
-    ),
-    "region": (_optional(r"[a-z][a-z0-9]{1,39}"), "empty, or an Azure region name such as eastus or westeurope"),
+}
+RULES = {
+    field: _TEMPLATE_RULES.get(field) or NAMES.RULES[field]
+    for field in ("project", "experiment_name", "compute_name", "vm_size", "max_nodes", "python_version", "sdk",
+                  "subscription_id", "resource_group", "workspace_name", "region")
 }
 
 
@@ -92,9 +78,7 @@ def answer_errors(cookiecutter):
 
 def hello_experiment(experiment_name):
     """Name the hello-world experiment after the training one: day1-experiment-train -> day1-experiment-hello."""
-    name = str(experiment_name)
-    name = name[: -len("-train")] if name.endswith("-train") else name
-    return name[: 255 - len("-hello")] + "-hello"
+    return NAMES.hello_experiment(experiment_name)
 
 
 # Context entries that name folders of the machine that baked the project; a replay sets them afresh.

@@ -8,9 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project}}"
+# The PyPI package of each hook repository of the project's .pre-commit-config.yaml: its tags are those releases.
+HOOK_PACKAGES = {"https://github.com/astral-sh/ruff-pre-commit": "ruff",
+                 "https://github.com/pre-commit/pre-commit-hooks": "pre-commit-hooks"}
 sys.path.insert(0, str(TEMPLATE))
 import local_extensions  # noqa: E402  (the answer rules, at the template's root)
 
@@ -85,3 +90,16 @@ def resolve_vscode(value, variables):
         return variables[name]
 
     return re.sub(r"\$\{([^}]*)\}", substitute, value)
+
+
+@pytest.fixture(scope="session")
+def hook_tools(tmp_path_factory):
+    """The bin folder of a virtual environment with the hooks' PyPI packages at the config's revs (not GitHub's)."""
+    config = yaml.safe_load((PROJECT_TEMPLATE / ".pre-commit-config.yaml").read_text())
+    packages = [f"{HOOK_PACKAGES[repo['repo']]}=={repo['rev'].removeprefix('v')}" for repo in config["repos"]]
+    venv = tmp_path_factory.mktemp("hook-tools")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    result = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                             *packages], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return venv / "bin"

@@ -10,19 +10,22 @@ import yaml
 from conftest import CONTEXT, bake, option_combinations
 
 PROJECT_FILES = {
-    ".azureml/pytorch-env.yml", ".azureml/torch-cpu.txt", ".azureml/torch-gpu.txt", ".gitignore", "README.md", "pytest.ini", "aml_project.py",
+    ".azureml/pytorch-env.yml", ".azureml/torch-cpu.txt", ".azureml/torch-gpu.txt", ".gitignore", "README.md", "pytest.ini",
+    ".azureml/settings.yml", "aml/__init__.py", "aml/names.py", "aml/settings.py", "aml/messages.py",
+    "aml/arguments.py", "aml/preflight.py", "aml/sdk.py", "aml/login.py", "aml/submission.py",
     "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",
     "06-run-pytorch-data.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/train.py", "src/checkpoints.py",
     "src/device.py", "src/distributed.py", "src/flags.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
     "tests/test_train.py", "tests/test_distributed.py", "tests/test_tracking.py",
+    "tests/script_helpers.py", "tests/sdk_fixtures.py", "tests/test_login.py", "tests/test_submission.py",
     ".vscode/launch.json", ".vscode/tasks.json", ".vscode/settings.json", ".vscode/extensions.json",
     ".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".devcontainer/post-create.sh",
     ".github/workflows/tests.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json",
 }
 TRAIN_WORKFLOW = ".github/workflows/train-on-azure.yml"  # only when github_train_workflow is yes
-SDK_FILES = {"v1": set(), "v2": {"job.yml"}}
+SDK_FILES = {"v1": set(), "v2": {"job.yml", "tests/test_mlflow_environment.py"}}
 # ${{ github.ref }} in a workflow, ${{inputs.data}} in an Azure ML command: GitHub's and Azure ML's, not Jinja
 EXPRESSION = re.compile(r"\$\{\{[^{}%#]+\}\}")
 # The SDK each choice uses, and the one it must not
@@ -80,11 +83,10 @@ def verify_data_files_parse(project):
         (json5.loads if path.parent.name in (".vscode", ".devcontainer") else json.loads)(path.read_text("utf-8"))
 
 
-def baked_constants(project):
-    """The NAME = value constants of the baked aml_project.py, read without importing it."""
-    tree = ast.parse((project / "aml_project.py").read_text())
-    return {node.targets[0].id: node.value.value for node in tree.body
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)}
+def baked_settings(project):
+    """The names of the baked .azureml/settings.yml, and the conda environment's name (ENV_NAME)."""
+    settings = yaml.safe_load((project / ".azureml/settings.yml").read_text())
+    return {**settings, "ENV_NAME": yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())["name"]}
 
 
 @pytest.mark.parametrize("options", option_combinations(), ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
@@ -108,12 +110,13 @@ def test_every_option_combination_bakes_a_complete_project(tmp_path, options):
 
 
 def test_default_answers_are_the_tutorials(tmp_path):
-    constants = baked_constants(bake(tmp_path))
-    assert {k: constants[k] for k in ("EXPERIMENT", "HELLO_EXPERIMENT", "COMPUTE_NAME", "VM_SIZE", "MAX_NODES",
-                                      "ENV_NAME")} == {
-        "EXPERIMENT": "day1-experiment-train", "HELLO_EXPERIMENT": "day1-experiment-hello",
-        "COMPUTE_NAME": "cpu-cluster", "VM_SIZE": "STANDARD_D2_V2", "MAX_NODES": 4, "ENV_NAME": "pytorch-env"}
-    assert [constants[k] for k in ("SUBSCRIPTION_ID", "RESOURCE_GROUP", "WORKSPACE_NAME", "REGION")] == [""] * 4
+    constants = baked_settings(bake(tmp_path))
+    assert {k: constants[k] for k in ("experiment_name", "hello_experiment_name", "compute_name", "vm_size",
+                                      "max_nodes", "gpu_vm_size", "ENV_NAME")} == {
+        "experiment_name": "day1-experiment-train", "hello_experiment_name": "day1-experiment-hello",
+        "compute_name": "cpu-cluster", "vm_size": "STANDARD_D2_V2", "max_nodes": 4,
+        "gpu_vm_size": "Standard_NC4as_T4_v3", "ENV_NAME": "pytorch-env"}
+    assert [constants[k] for k in ("subscription_id", "resource_group", "workspace_name", "region")] == [""] * 4
 
 
 def test_answers_reach_the_project(tmp_path):
@@ -123,11 +126,11 @@ def test_answers_reach_the_project(tmp_path):
     assert project.name == "cifar-lab"
     verify_files(project, PROJECT_FILES | {".azureml/config.json"})
     verify_no_jinja(project)
-    constants = baked_constants(project)
-    assert (constants["EXPERIMENT"], constants["HELLO_EXPERIMENT"]) == ("exp_7", "exp_7-hello")
-    assert (constants["COMPUTE_NAME"], constants["VM_SIZE"], constants["MAX_NODES"]) == (
+    constants = baked_settings(project)
+    assert (constants["experiment_name"], constants["hello_experiment_name"]) == ("exp_7", "exp_7-hello")
+    assert (constants["compute_name"], constants["vm_size"], constants["max_nodes"]) == (
         "gpu-nodes", "Standard_NC4as_T4_v3", 8)
-    assert constants["REGION"] == "westeurope"
+    assert {k: constants[k] for k in WORKSPACE} == WORKSPACE  # the workspace answers, for 01-create-workspace.py
     assert "# cifar-lab" in (project / "README.md").read_text()
 
 

@@ -25,20 +25,21 @@ PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project}}"
 # shows it (checked when the template was last updated; Dependabot can keep a project's copy current).
 ACTION_MAJORS = {"actions/checkout": "v7", "actions/setup-python": "v7", "actions/cache": "v6", "azure/login": "v3"}
 # The hooks of .pre-commit-config.yaml as their repositories' .pre-commit-hooks.yaml define them (at the config's
-# revs): the PyPI package of the same version as the rev, and per hook the command it runs and the file types it is
-# given. Args, files and excludes are read from the config itself.
+# revs): per hook the command it runs and the file types it is given (conftest.HOOK_PACKAGES names each
+# repository's PyPI package, which the fixture hook_tools installs). Args, files and excludes are read from the
+# config itself.
 HOOK_REPOSITORIES = {
-    "https://github.com/astral-sh/ruff-pre-commit": ("ruff", {
+    "https://github.com/astral-sh/ruff-pre-commit": {
         "ruff-check": (["ruff", "check", "--force-exclude"], {"types_or": ["python", "pyi", "jupyter"]}),
         "ruff-format": (["ruff", "format", "--force-exclude"], {"types_or": ["python", "pyi", "jupyter"]}),
-    }),
-    "https://github.com/pre-commit/pre-commit-hooks": ("pre-commit-hooks", {
+    },
+    "https://github.com/pre-commit/pre-commit-hooks": {
         "end-of-file-fixer": (["end-of-file-fixer"], {"types": ["text"]}),
         "trailing-whitespace": (["trailing-whitespace-fixer"], {"types": ["text"]}),
         "check-added-large-files": (["check-added-large-files"], {}),
         "check-json": (["check-json"], {"types": ["json"]}),
         "check-yaml": (["check-yaml"], {"types": ["yaml"]}),
-    }),
+    },
 }
 
 
@@ -221,13 +222,24 @@ def matches(pattern, path):
 
 
 def local_imports(project, script):
-    """The project's own modules a script imports, and theirs in turn, as file names."""
+    """The project's own modules a script imports, and theirs in turn, as file names (a package: its __init__.py)."""
+
+    def files(module):
+        """The files of the project that importing `module` runs: each package's __init__.py on the way, then it."""
+        parts, found = module.split("."), []
+        for end in range(1, len(parts) + 1):
+            path = "/".join(parts[:end])
+            found += [name for name in (f"{path}/__init__.py", f"{path}.py") if (project / name).is_file()]
+        return found
+
     found, pending = set(), [script]
     while pending:
         tree = ast.parse((project / pending.pop()).read_text())
-        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-        names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-        new = {f"{name}.py" for name in names if (project / f"{name}.py").is_file()} - found
+        modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        new = {name for module in modules for name in files(module)} - found
         found |= new
         pending.extend(new)
     return found
@@ -272,24 +284,11 @@ def test_pre_commit_config_is_valid_and_takes_each_hook_from_its_own_repository(
                             cwd=project, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     repos = {repo["repo"]: [hook["id"] for hook in repo["hooks"]] for repo in pre_commit_config(project)["repos"]}
-    assert repos == {url: list(hooks) for url, (_, hooks) in HOOK_REPOSITORIES.items()}
+    assert repos == {url: list(hooks) for url, hooks in HOOK_REPOSITORIES.items()}
     broken = tmp_path / "broken.yaml"  # the same check rejects a repository without its rev
     broken.write_text(re.sub(r"(?m)^ +rev: .*\n", "", (project / ".pre-commit-config.yaml").read_text(), count=1))
     assert subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", str(broken)],
                           capture_output=True, timeout=60).returncode != 0
-
-
-@pytest.fixture(scope="session")
-def hook_tools(tmp_path_factory):
-    """The bin folder of a virtual environment with the hooks' PyPI packages at the config's revs (not GitHub's)."""
-    config = yaml.safe_load((PROJECT_TEMPLATE / ".pre-commit-config.yaml").read_text())
-    packages = [f"{HOOK_REPOSITORIES[repo['repo']][0]}=={repo['rev'].removeprefix('v')}" for repo in config["repos"]]
-    venv = tmp_path_factory.mktemp("hook-tools")
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    result = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                             *packages], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return venv / "bin"
 
 
 def hook_files(project, files, hook, kinds, config):
@@ -312,7 +311,7 @@ def run_hooks(project, tools):
     files = git(project, "ls-files").splitlines()
     results = {}
     for repo in config["repos"]:
-        _, manifest = HOOK_REPOSITORIES[repo["repo"]]
+        manifest = HOOK_REPOSITORIES[repo["repo"]]
         for hook in repo["hooks"]:
             entry, kinds = manifest[hook["id"]]
             chosen = hook_files(project, files, hook, kinds, config)
@@ -340,7 +339,7 @@ def test_pre_commit_checks_pass_on_a_fresh_bake_and_catch_a_slip(tmp_path_factor
     git(fresh, "init", "-q")
     git(fresh, "add", "-A")
     results = run_hooks(fresh, hook_tools)
-    assert set(results) == {hook for _, hooks in HOOK_REPOSITORIES.values() for hook in hooks}  # none skipped
+    assert set(results) == {hook for hooks in HOOK_REPOSITORIES.values() for hook in hooks}  # none skipped
     assert failures(results) == {}  # JSON with comments in .vscode/ passes: check-json's exclude is applied
     assert git(fresh, "diff", "--name-only") == ""  # no hook rewrote a file
     train = fresh / "src" / "train.py"

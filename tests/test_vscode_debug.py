@@ -149,12 +149,12 @@ def same_file(a, b):
     pytest.param("v1", "Train locally (debug)", "src/train.py", "run.log('loss', loss)", "Finished Training",
                  id="v1-train-locally"),
     pytest.param("v1", "Debug submission (dry run)", "04-run-pytorch.py",
-                 "aml_project.submit(config, args)", "Dry run: nothing is submitted.",
+                 "submission.submit(job, args, workspace)", "Dry run: nothing is submitted.",
                  id="v1-dry-run-submission"),
     pytest.param("v2", "Train locally (debug)", "src/train.py", "mlflow.log_metric('loss', loss, step=steps)",
                  "Finished Training", id="v2-train-locally"),
     pytest.param("v2", "Debug submission (dry run)", "04-run-pytorch.py",
-                 "aml_project.submit(job, args)", "Dry run: nothing is submitted.",
+                 "submission.submit(job, args, workspace)", "Dry run: nothing is submitted.",
                  id="v2-dry-run-submission"),
 ])
 def test_f5_configuration_stops_at_the_breakpoint_and_exits_cleanly(tmp_path, sdk, name, source, marker, printed):

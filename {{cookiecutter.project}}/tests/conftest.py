@@ -24,13 +24,10 @@ socket.getaddrinfo = _refuse
 socket.create_connection = _refuse
 socket.socket.connect = _refuse
 '''
-{%- if cookiecutter.sdk == "v2" %}
 
 
-# MLflow sends no usage data from the tests (train.py's own setting is tested without this).
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-{%- endif %}
-
+# The chosen SDK's own fixtures (sdk_fixtures.py): for SDK v2, a private MLflow store for every test.
+from sdk_fixtures import *  # noqa: E402, F403
 
 # Variables that name a workspace or a job summary page; tests set them only where they are the subject.
 OUTSIDE_VARIABLES = ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE_NAME", "GITHUB_STEP_SUMMARY")
@@ -72,24 +69,8 @@ def project_copy(tmp_path):
             "data", "outputs", "__pycache__", ".pytest_cache", "config.json", ".venv", ".git"
         ),
     )
-    import aml_project
+    from aml.settings import find_config
 
-    if aml_project.find_config(copy) is not None:
-        pytest.skip(f"a workspace config above {tmp_path} would be found: {aml_project.find_config(copy)}")
+    if find_config(copy) is not None:
+        pytest.skip(f"a workspace config above {tmp_path} would be found: {find_config(copy)}")
     return copy
-{%- if cookiecutter.sdk == "v2" %}
-
-
-@pytest.fixture(autouse=True)
-def private_mlflow_store(tmp_path_factory):
-    """Send the metrics of every test's runs (and of the scripts it starts) to a store of its own, not mlruns.db."""
-    store = tmp_path_factory.mktemp("mlflow") / "mlruns.db"  # beside tmp_path, whose files some tests list
-    with pytest.MonkeyPatch.context() as environment:  # its own: a test's monkeypatch.undo() leaves it in place
-        environment.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store.as_posix()}")
-        for name in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
-            environment.delenv(name, raising=False)
-        yield store
-        if sys.modules.get("mlflow") is not None:
-            sys.modules["mlflow"].end_run()  # a test that failed mid-run must not leave its run active for the next
-        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)  # mlflow.set_experiment() sets it, for the next test to find
-{%- endif %}

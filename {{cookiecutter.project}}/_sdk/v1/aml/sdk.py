@@ -1,0 +1,46 @@
+"""The Azure ML SDK v1 (azureml-core): its check on import, its packages, and its rules for what is uploaded."""
+
+from pathlib import Path
+
+from aml.messages import fail
+from aml.settings import ENV_FILE, ROOT, env_name
+
+NAME = "azureml-core (the Azure ML SDK v1)"
+MODULE = "azureml"  # the module every control script needs
+# The modules the training code imports from the SDK's side, and the pip package of each (see preflight.PACKAGES).
+PACKAGES = {"azureml": "azureml-core"}
+DATASTORE_PATH = "datasets/cifar10"  # where 05 uploads data/ and 06 mounts it from
+
+
+def require_sdk():
+    """Stop with the fix when azureml-core, which every control script needs, is not installed."""
+    try:
+        import azureml.core  # noqa: F401
+    except ImportError:
+        fail(
+            f"{NAME} is not installed in this Python",
+            f"conda env create -f {ENV_FILE.relative_to(ROOT)}, then conda activate {env_name()}",
+        )
+
+
+def read_environment(env_file=ENV_FILE):
+    """The pip and conda specifications of the environment file, as azureml-core reads them."""
+    from azureml.core import Environment
+
+    conda = Environment.from_conda_specification(name=env_name(env_file), file_path=str(env_file)).python
+    return list(conda.conda_dependencies.pip_packages), list(conda.conda_dependencies.conda_packages)
+
+
+def snapshot_limits():
+    """The most bytes and files a snapshot may hold, and whose limit that is."""
+    from azureml._restclient.constants import SNAPSHOT_MAX_FILES, SNAPSHOT_MAX_SIZE_BYTES
+
+    return SNAPSHOT_MAX_SIZE_BYTES, SNAPSHOT_MAX_FILES, "Azure ML's limit"
+
+
+def ignore_rules(source_dir):
+    """Whether a path is left out of the upload (.amlignore, else .gitignore), and the ignore file, or None."""
+    from azureml._project.ignore_file import get_project_ignore_file
+
+    ignore = get_project_ignore_file(str(source_dir))
+    return ignore.is_file_excluded, (Path(ignore.get_path()) if ignore.exists() else None)

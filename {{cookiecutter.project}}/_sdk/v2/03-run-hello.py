@@ -1,0 +1,42 @@
+"""Run src/hello.py on the compute cluster (tutorial step 3)."""
+
+import argparse
+
+from aml import login, messages, preflight, settings, submission
+
+from azure.ai.ml import command
+
+
+def build_job(compute, experiment):
+    """The job to submit: hello.py on `compute`, in the training environment (CPU), which Azure ML builds once."""
+    return command(
+        code=str(settings.SOURCE_DIR),
+        command="python hello.py",
+        environment=submission.training_environment(),
+        compute=compute,
+        experiment_name=experiment,
+        display_name="hello",
+    )
+
+
+def main(argv=None):
+    """Submit hello.py and print the link to the job in Azure ML Studio."""
+    chosen = settings.load()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--compute", default=chosen.compute_name)
+    parser.add_argument("--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login (default: 60)")
+    args = parser.parse_args(argv)
+
+    workspace = preflight.check(compute=args.compute, upload=True)
+    job = build_job(args.compute, chosen.hello_experiment_name)
+    submission.job_yaml(job)  # the SDK's own check of the job, offline, as for training
+    ml_client = login.connect(workspace, args.timeout)
+    returned_job = messages.bounded(
+        lambda: ml_client.jobs.create_or_update(job), settings.SUBMIT_TIMEOUT_S, "submitting hello.py", "run again"
+    )
+    aml_url = returned_job.studio_url
+    print(aml_url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Building and submitting the training job with azure-ai-ml (a command job), or showing it (--dry-run)."""
+
+import copy
+import logging
+import re
+import shlex
+import tempfile
+from pathlib import Path
+
+from aml import login
+from aml.arguments import train_arguments
+from aml.messages import bounded, fail, report_on_github, summary
+from aml.preflight import package_name, print_snapshot, snapshot, torch_build
+from aml.sdk import BASE_IMAGE
+from aml.settings import ENV_FILE, SOURCE_DIR, SUBMIT_TIMEOUT_S
+
+DATA_PATH = "${{inputs.data}}"  # Azure ML puts the mounted input's path here (this file is copied, not rendered)
+
+
+def training_job(args, data=None):
+    """The job to submit: train.py with its flags, on the cluster, in the CPU or (--gpu) GPU environment; with
+    `data` (an Input, see 06-run-pytorch-data.py) mounted and passed to train.py as --data-path."""
+    from azure.ai.ml import command
+
+    words = ["python", "train.py", *(["--data-path", DATA_PATH] if data is not None else [])]
+    return command(
+        code=str(SOURCE_DIR),
+        command=" ".join([*words, *map(shlex.quote, train_arguments(args))]),
+        **({"inputs": {"data": data}} if data is not None else {}),
+        # set up pytorch environment
+        environment=training_environment(gpu=args.gpu),
+        compute=args.compute,
+        experiment_name=args.experiment,
+        display_name="train" if data is None else "train-mounted-data",
+        distribution=distribution(args),
+        instance_count=args.node_count,
+    )
+
+
+def distribution(args):
+    """Azure ML's PyTorch launcher for --node-count/--process-count-per-node, or None for one process."""
+    from azure.ai.ml import PyTorchDistribution
+
+    if args.node_count * args.process_count_per_node == 1:
+        return None
+    return PyTorchDistribution(process_count_per_instance=args.process_count_per_node)
+
+
+def training_environment(gpu=False, env_file=ENV_FILE):
+    """env_file's conda environment with the torch build of torch-gpu.txt (gpu) or torch-cpu.txt, on BASE_IMAGE."""
+    from azure.ai.ml.entities import Environment
+
+    conda = copy.deepcopy(Environment(image=BASE_IMAGE, conda_file=str(env_file)).conda_file)  # the SDK's reading
+    entries = conda.setdefault("dependencies", [])
+    pip = next((entry for entry in entries if isinstance(entry, dict) and "pip" in entry), None)
+    if pip is None:
+        pip = {"pip": []}
+        entries.append(pip)
+    options, pins = torch_build(gpu)
+    pinned = {package_name(pin) for pin in pins}
+    # as SDK v1's CondaDependencies does it: the options, then the pins replacing the file's entries, at the end
+    kept = [spec for spec in pip["pip"] or [] if spec.startswith("-") or package_name(spec) not in pinned]
+    pip["pip"] = [*kept, *[option for option in options if option not in kept], *pins]
+    return Environment(image=BASE_IMAGE, conda_file=conda)
+
+
+def submit(job, args, workspace=None, connection=None):
+    """Submit and print the Studio link (--wait: stream the log), or with --dry-run show the job.
+
+    `workspace` is the config pre-flight read; `connection` an MLClient already made (else made here)."""
+    described = job_yaml(job)  # the SDK's own check of the job, offline, before any network call
+    if args.dry_run:
+        print("Dry run: nothing is submitted. The job, as Azure ML's YAML:")
+        print(described, end="")
+        print_snapshot(*snapshot(SOURCE_DIR))
+        return None
+    client = connection or login.connect(workspace, args.timeout)
+    run = bounded(
+        lambda: client.jobs.create_or_update(job),
+        SUBMIT_TIMEOUT_S,
+        "uploading src/ and submitting the job",
+        "run again",
+    )
+    aml_url = run.studio_url
+    print(aml_url, flush=True)
+    report_on_github(run.name, args.experiment, aml_url)
+    if args.wait:
+        client.jobs.stream(run.name)
+    return run
+
+
+def job_yaml(job):
+    """The job as the YAML that `az ml job create -f` reads, checked offline by the SDK's own loader (load_job)."""
+    from azure.ai.ml import load_job
+
+    logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)  # notes on the SDK's own classes
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "job.yml")
+        job._to_job().dump(path)  # the command job, not the command component it is built from
+        try:
+            load_job(path)
+        except Exception as err:  # marshmallow's ValidationError, or the SDK's ValidationException
+            fail(f"Azure ML would refuse the job: {job_problem(err)}", "fix the setting named (a flag, or the script)")
+        return path.read_text(encoding="utf-8")
+
+
+def job_problem(error):
+    """The first field and complaint in the SDK's validation error, whose JSON nests in JSON, as one line."""
+    text = str(error)
+    for _ in range(3):
+        text = text.replace('\\"', '"').replace("\\n", "\n")
+    found = re.search(r'"(\w+)": \[\s*(?:{\s*"_schema": \[\s*)?"([^"]+)"', text)
+    return f"{found.group(1)}: {found.group(2).strip()}" if found else summary(error)

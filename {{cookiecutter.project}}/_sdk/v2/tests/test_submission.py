@@ -1,0 +1,236 @@
+"""Submitting with azure-ai-ml: the command job each script sends, the dry run, job.yml, and the link on GitHub."""
+
+from pathlib import Path
+
+from aml import arguments, sdk, settings, submission
+
+import pytest
+import yaml
+from conftest import run_script
+from script_helpers import pip_entry, script, torch_lines
+
+CHOSEN = settings.load()
+
+
+def printed_job(stdout):
+    """The job a dry run printed as Azure ML's YAML."""
+    return yaml.safe_load(stdout.split("The job, as Azure ML's YAML:\n")[1].split("snapshot:")[0])
+
+
+@pytest.mark.slow
+def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_copy, offline):
+    env, network_log = offline
+    (project_copy / "src" / "data").mkdir()
+    (project_copy / "src" / "data" / "big.bin").write_bytes(b"\0" * 4096)
+    (project_copy / "src" / "notes.txt").write_text("kept")
+    result = run_script("04-run-pytorch.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
+    assert result.returncode == 0, result.stderr
+    assert not network_log.exists(), network_log.read_text()
+    job = printed_job(result.stdout)
+    assert (job["type"], job["command"]) == ("command", "python train.py --epochs 3")
+    assert job["code"] == str(project_copy / "src")
+    assert (job["compute"], job["experiment_name"]) == (f"azureml:{CHOSEN.compute_name}", CHOSEN.experiment_name)
+    assert job["environment"]["image"] == sdk.BASE_IMAGE
+    conda = yaml.safe_load((project_copy / ".azureml" / "pytorch-env.yml").read_text())
+    pip_entry(conda)["pip"] += torch_lines("torch-cpu.txt")  # the one environment file, with PyTorch's CPU wheels
+    assert job["environment"]["conda_file"] == conda
+    assert "distribution" not in job and job["resources"]["instance_count"] == 1
+    listed = [line.split()[-1] for line in result.stdout.split("snapshot:")[1].splitlines()[1:]]
+    assert "notes.txt" in listed and "big.bin" not in " ".join(listed)  # src/.amlignore leaves out data/
+    assert sorted(listed) == sorted(path.name for path in (project_copy / "src").iterdir() if path.is_file())
+
+
+@pytest.mark.slow
+def test_dry_run_shows_distributed_settings(project_copy, offline):
+    env, network_log = offline
+    result = run_script(
+        "04-run-pytorch.py",
+        "--dry-run",
+        "--node-count",
+        "2",
+        "--process-count-per-node",
+        "2",
+        "--compute",
+        "gpu-cluster",
+        "--experiment",
+        "scale-out",
+        "--gpu",
+        cwd=project_copy,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    job = printed_job(result.stdout)
+    assert job["distribution"] == {"type": "pytorch", "process_count_per_instance": 2}
+    assert job["resources"]["instance_count"] == 2
+    assert (job["compute"], job["experiment_name"]) == ("azureml:gpu-cluster", "scale-out")
+    assert job["command"] == "python train.py --device cuda"
+    assert pip_entry(job["environment"]["conda_file"])["pip"][-3:] == torch_lines("torch-gpu.txt")  # CUDA 12 torch
+    assert not network_log.exists()
+
+
+@pytest.mark.slow
+def test_dry_run_with_the_data_asset_shows_the_mount(project_copy, offline):
+    env, network_log = offline
+    result = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
+    assert result.returncode == 0, result.stderr
+    job = printed_job(result.stdout)
+    assert job["command"] == "python train.py --data-path ${{inputs.data}} --epochs 3"
+    assert job["inputs"]["data"] == {"type": "uri_folder", "path": "azureml:cifar10@latest", "mode": "ro_mount"}
+    assert not network_log.exists()
+
+
+def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path):
+    class SubmittedJob:  # what Azure ML answers to a submission, which needs the network
+        name = "brave_lamp_abcd1234"
+        studio_url = "https://ml.azure.com/runs/brave_lamp_abcd1234"
+
+    class Jobs:
+        def create_or_update(self, job):
+            return SubmittedJob()
+
+    class Client:
+        jobs = Jobs()
+
+    page = tmp_path / "summary.md"
+    page.write_text("# earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(page))
+    args = arguments.submission_arguments("test", [])
+    from azure.ai.ml import command
+
+    job = command(
+        code=str(settings.SOURCE_DIR),
+        command="python train.py",
+        compute=args.compute,
+        environment=submission.training_environment(),
+        experiment_name=args.experiment,
+    )
+    submission.submit(job, args, connection=Client())
+    assert page.read_text() == (
+        "# earlier step\nTraining run brave_lamp_abcd1234 submitted to experiment "
+        + args.experiment
+        + ": [open it in Azure ML Studio](https://ml.azure.com/runs/brave_lamp_abcd1234)\n"
+    )
+
+
+@pytest.mark.slow
+def test_job_yml_loads_offline_and_is_the_job_that_04_submits(project_copy, offline):
+    from azure.ai.ml import load_job
+
+    env, network_log = offline
+    cli_job = load_job(project_copy / "job.yml")  # the SDK's own loader checks it against the job schema
+    result = run_script("04-run-pytorch.py", "--dry-run", cwd=project_copy, env=env)
+    assert result.returncode == 0, result.stderr
+    submitted = printed_job(result.stdout)
+    assert cli_job.command == submitted["command"] and cli_job.experiment_name == submitted["experiment_name"]
+    assert f"azureml:{cli_job.compute}" == submitted["compute"] and cli_job.display_name == submitted["display_name"]
+    assert (project_copy / cli_job.code).resolve() == Path(submitted["code"])
+    assert cli_job.environment.image == submitted["environment"]["image"]
+    # the same environment file; 04 adds the index of PyTorch's CPU wheels, job.yml installs PyPI's torch
+    pip_entry(cli_job.environment.conda_file)["pip"] += torch_lines("torch-cpu.txt")
+    assert cli_job.environment.conda_file == submitted["environment"]["conda_file"]
+    assert not network_log.exists()
+
+
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        (("command: python train.py", "comand: python train.py"), "Unknown field"),
+        (("code: ./src", "code: ./source"), "Can't find directory or file"),
+        (("display_name: train", "display_name: train\nresources:\n  instance_count: two"), "Not a valid integer"),
+    ],
+)
+def test_a_broken_job_yml_is_refused_by_the_sdk_offline(project_copy, change, complaint):
+    from azure.ai.ml import load_job
+
+    job_file = project_copy / "job.yml"
+    job_file.write_text(job_file.read_text().replace(*change))
+    with pytest.raises(Exception) as error:
+        load_job(job_file)
+    assert complaint in str(error.value)
+
+
+def test_a_job_azure_ml_would_refuse_is_stopped_before_submission_naming_the_field(tmp_path):
+    from azure.ai.ml import command
+
+    class Unreachable:  # the submission must not get this far
+        @property
+        def jobs(self):
+            raise AssertionError("submitted a job that the SDK's own check refuses")
+
+    job = command(
+        code=str(tmp_path / "missing"),
+        command="python train.py",
+        compute=CHOSEN.compute_name,
+        environment=submission.training_environment(),
+    )
+    args = arguments.submission_arguments("test", [])
+    with pytest.raises(SystemExit) as exit_info:
+        submission.submit(job, args, connection=Unreachable())
+    message = str(exit_info.value)
+    assert message.startswith("error: Azure ML would refuse the job: code: Can't find directory or file")
+    assert len(message.splitlines()) == 2 and "fix: " in message
+
+
+def sent_job(job):
+    """What jobs.create_or_update sends: the command job's REST body, and its environment's (sent first, by itself)."""
+    command_job = job._to_job()
+    body = command_job._to_rest_object().as_dict()["properties"]
+    environment = command_job.environment._to_rest_object().as_dict()["properties"]
+    environment["condaFile"] = yaml.safe_load(environment["condaFile"])
+    body.pop("environmentId")  # the environment's id, once the SDK has sent it
+    return body, environment
+
+
+def file_conda():
+    """.azureml/pytorch-env.yml, as YAML."""
+    return yaml.safe_load(settings.ENV_FILE.read_text())
+
+
+def test_cpu_training_job_sends_train_py_and_pytorchs_cpu_wheels():
+    args = arguments.submission_arguments("test", ["--", "--epochs", "3"])
+    body, environment = sent_job(submission.training_job(args))
+    assert (body["jobType"], body["command"]) == ("Command", "python train.py --epochs 3")
+    assert (body["codeId"], body["computeId"]) == (str(settings.SOURCE_DIR), CHOSEN.compute_name)
+    assert "distribution" not in body and body["resources"]["instanceCount"] == 1
+    assert environment["image"] == sdk.BASE_IMAGE and environment["isAnonymous"]
+    conda = file_conda()
+    pip_entry(conda)["pip"] += torch_lines("torch-cpu.txt")
+    assert environment["condaFile"] == conda
+    assert body["inputs"] == {}
+
+
+def test_gpu_training_job_on_2_nodes_sends_cuda_torch_device_cuda_and_pytorch_launcher():
+    flags = ["--gpu", "--node-count", "2", "--process-count-per-node", "2", "--compute", "gpu-cluster"]
+    args = arguments.submission_arguments("test", [*flags, "--", "--epochs", "3"])
+    body, environment = sent_job(submission.training_job(args))
+    assert body["command"] == "python train.py --device cuda --epochs 3" and body["computeId"] == "gpu-cluster"
+    assert body["distribution"] == {"distributionType": "PyTorch", "processCountPerInstance": 2}
+    assert body["resources"]["instanceCount"] == 2
+    pip = pip_entry(environment["condaFile"])["pip"]
+    kept = [spec for spec in pip_entry(file_conda())["pip"] if not spec.startswith(("torch>", "torch=", "torchvision"))]
+    assert pip == kept + torch_lines("torch-gpu.txt")
+    assert "torch==2.9.1+cu126" in pip and "--extra-index-url https://download.pytorch.org/whl/cu126" in pip
+    chosen = arguments.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
+    assert sent_job(submission.training_job(chosen))[0]["command"] == "python train.py --device=cpu"
+
+
+def test_data_job_sends_the_mounted_data_asset_as_the_data_path():
+    args = arguments.submission_arguments("test", ["--gpu", "--", "--epochs", "3"])
+    data = script("06-run-pytorch-data.py")["cifar10_input"]()
+    body, environment = sent_job(submission.training_job(args, data=data))
+    assert body["command"] == "python train.py --data-path ${{inputs.data}} --device cuda --epochs 3"
+    assert body["inputs"] == {
+        "data": {
+            "jobInputType": "uri_folder",
+            "uri": f"azureml:{sdk.DATA_ASSET}@latest",
+            "mode": "ReadOnlyMount",
+        }
+    }
+    assert pip_entry(environment["condaFile"])["pip"][-3:] == torch_lines("torch-gpu.txt")
+
+
+def test_hello_runs_in_the_cpu_training_environment():
+    body, environment = sent_job(script("03-run-hello.py")["build_job"]("cpu-cluster", CHOSEN.hello_experiment_name))
+    assert (body["command"], body["computeId"]) == ("python hello.py", "cpu-cluster")
+    training = sent_job(submission.training_job(arguments.submission_arguments("test", [])))[1]
+    assert environment == training  # one image, built for hello and reused by training

@@ -1,0 +1,77 @@
+"""The flags 04 and 06 share, with their defaults from .azureml/settings.yml, and train.py's own flags."""
+
+import argparse
+
+from aml import names, settings
+from aml.messages import fail
+
+
+def submission_arguments(description, argv=None, more=None, chosen=None):
+    """Read the flags 04 and 06 share: dry run, wait, compute, experiment, nodes, timeout and train.py's own flags."""
+    chosen = chosen or settings.load()
+    compute, experiment, timeout = chosen.compute_name, chosen.experiment_name, settings.TIMEOUT_S
+    parser = argparse.ArgumentParser(
+        description=description, epilog="example: python 04-run-pytorch.py --wait -- --epochs 10"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="build the run offline, print it, submit nothing")
+    parser.add_argument("--wait", action="store_true", help="stream the run's log here until it ends")
+    parser.add_argument("--compute", default=compute, help=f"cluster to run on (default: {compute})")
+    parser.add_argument("--experiment", default=experiment, help=f"experiment name (default: {experiment})")
+    parser.add_argument("--node-count", type=int, default=1, help="nodes for distributed training (default: 1)")
+    parser.add_argument(
+        "--process-count-per-node", type=int, default=1, help="processes per node, e.g. one per GPU (default: 1)"
+    )
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help="the cluster has NVIDIA GPUs: CUDA 12 torch (.azureml/torch-gpu.txt), train.py --device cuda, "
+        "NCCL between processes",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=timeout,
+        help=f"seconds for logging in and reaching the workspace (default: {timeout})",
+    )
+    if more:
+        more(parser)
+    parser.add_argument("train_args", nargs="*", help="flags for train.py, after --")
+    args = parser.parse_args(argv)
+    for flag in ("node_count", "process_count_per_node"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be 1 or more")
+    rule = names.broken_rule("experiment_name", args.experiment)
+    if rule:
+        parser.error(f"--experiment {args.experiment!r}: use {rule}")
+    return args
+
+
+def train_arguments(args, *first):
+    """train.py's flags: `first` (such as the data path), --device cuda for --gpu unless given after --, the rest."""
+    chosen = any(arg == "--device" or arg.startswith("--device=") for arg in args.train_args)
+    return [*first, *(["--device", "cuda"] if args.gpu and not chosen else []), *args.train_args]
+
+
+def workspace_arguments(description, argv=None, chosen=None):
+    """Read 01's flags: the workspace's subscription, resource group, name and region (defaults from the settings)."""
+    chosen = chosen or settings.load()
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--subscription-id", default=chosen.subscription_id)
+    parser.add_argument("--resource-group", default=chosen.resource_group)
+    parser.add_argument("--workspace-name", default=chosen.workspace_name)
+    parser.add_argument("--region", default=chosen.region, help="Azure region, e.g. eastus")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for Azure (default: 900)")
+    args = parser.parse_args(argv)
+    missing = [
+        f"--{name.replace('_', '-')}"
+        for name in ("subscription_id", "resource_group", "workspace_name", "region")
+        if not getattr(args, name)
+    ]
+    if missing:
+        where = settings.SETTINGS_FILE.relative_to(settings.ROOT)
+        flags = " ".join(f"{flag} VALUE" for flag in missing)
+        fail(
+            f"the workspace details {', '.join(missing)} are empty in {where}",
+            f"pass them: python 01-create-workspace.py {flags}, or fill them in in {where}",
+        )
+    return args

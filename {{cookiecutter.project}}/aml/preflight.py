@@ -1,0 +1,161 @@
+"""Checks before any network call of what would make a script fail: names, environment file, snapshot, config."""
+
+import ast
+import os
+import re
+import sys
+from pathlib import Path
+
+from aml import names, sdk
+from aml.messages import fail, summary
+from aml.settings import ENV_FILE, ROOT, SOURCE_DIR, TORCH_FILES, read_config
+
+# The package that provides each module the training code imports (the environment file must name it).
+PACKAGES = {
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "numpy": "numpy",
+    "matplotlib": "matplotlib",
+    "tqdm": "tqdm",
+    **sdk.PACKAGES,  # the SDK's own: the run's metrics
+}
+
+
+def check(compute=None, upload=False, workspace=True):
+    """What a script needs, checked offline: the compute name, the upload of src/ (environment file and snapshot),
+    and the workspace config, read once; returns the config as read_config() does (None when not `workspace`)."""
+    if compute is not None:
+        check_compute_name(compute)
+    if upload:
+        check_environment()
+        files, total = check_snapshot()
+    config = read_config() if workspace else None
+    if upload:
+        print(
+            f"Pre-flight checks passed: snapshot of src/ has {len(files)} files, {total / 1024:.1f} KiB; "
+            f"{ENV_FILE.relative_to(ROOT)} names every package src/ imports.",
+            flush=True,
+        )
+    return config
+
+
+def check_compute_name(compute):
+    """Stop when `compute` breaks Azure ML's rule for cluster names."""
+    rule = names.broken_rule("compute_name", compute)
+    if rule:
+        fail(f"compute name {compute!r} is not valid", f"use {rule} (--compute NAME)")
+
+
+def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
+    """The environment file parses (with the SDK's own reader) and names every package the training code imports."""
+    try:
+        pip, conda = sdk.read_environment(env_file)
+    except Exception as err:  # the SDK raises several kinds for a missing or malformed file
+        fail(f"{env_file} cannot be read as a conda environment: {summary(err)}", "fix the YAML (see the line named)")
+    named = {package_name(spec) for spec in pip}
+    named |= {re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in conda}
+    local = {path.stem for path in Path(source_dir).glob("*.py")}
+    for path in sorted(Path(source_dir).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            )
+            for module in (m.split(".")[0] for m in modules):
+                if module in local or module in sys.stdlib_module_names:
+                    continue
+                package = PACKAGES.get(module, module)
+                if package.lower() not in named:
+                    fail(
+                        f"src/{path.name} imports {module}, but {env_file.name} does not name {package}",
+                        f"add '- {package}' under pip: in {env_file.relative_to(ROOT)}",
+                    )
+
+
+def package_name(spec):
+    """The package a pip requirement names, in lower case: torch for torch==2.9.1+cu126."""
+    return re.split(r"[<>=!~\[; ]", spec.strip(), maxsplit=1)[0].lower()
+
+
+def torch_build(gpu=False):
+    """The pip options (an index of wheels) and pins of .azureml/torch-gpu.txt (gpu) or torch-cpu.txt, in order."""
+    path = TORCH_FILES[gpu]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        fail(
+            f"{path.relative_to(ROOT)} cannot be read ({err.strerror}); it names the torch wheels of a "
+            f"{'GPU' if gpu else 'CPU'} run",
+            f"restore it: git checkout -- {path.relative_to(ROOT)}",
+        )
+    lines = [re.sub(r"(^|\s)#.*", "", line).strip() for line in text.splitlines()]  # '#' starts a comment
+    return [line for line in lines if line.startswith("-")], [line for line in lines if line and line[0] != "-"]
+
+
+def check_snapshot(source_dir=SOURCE_DIR):
+    """The upload of source_dir stays within the snapshot limits; else stop, naming the largest files and the fix."""
+    max_bytes, max_files, limit = sdk.snapshot_limits()
+    files, ignore = snapshot(source_dir)
+    total = sum(size for _, size in files)
+    if total <= max_bytes and len(files) <= max_files:
+        return files, total
+    if total > max_bytes:  # the largest files whose removal brings it under the limit
+        culprits, remaining = [], total
+        for path, size in sorted(files, key=lambda item: -item[1]):
+            if remaining <= max_bytes:
+                break
+            culprits.append(path)
+            remaining -= size
+        problem = (
+            f"the snapshot of src/ is {total / 2**20:.0f} MB, over {limit} of {max_bytes / 2**20:.0f} MB; largest: "
+            + ", ".join(f"{path} ({dict(files)[path] / 2**20:.0f} MB)" for path in culprits)
+        )
+    else:  # the folders with the most files
+        counts = {}
+        for path, _ in files:
+            counts[path.split(os.sep)[0]] = counts.get(path.split(os.sep)[0], 0) + 1
+        culprits = [top for top in sorted(counts, key=lambda top: -counts[top]) if (Path(source_dir) / top).is_dir()]
+        culprits = culprits[:3]
+        most = ", ".join(f"{top} ({counts[top]} files)" for top in culprits)
+        problem = f"the snapshot of src/ has {len(files)} files, over {limit} of {max_files}; most are in {most}"
+    rules = sorted(
+        {
+            path.split(os.sep)[0] + ("/" if os.sep in path or (Path(source_dir) / path).is_dir() else "")
+            for path in culprits
+        }
+    )
+    fail(
+        problem,
+        f"keep data outside src/ (the project's data/ folder), or add to src/"
+        f"{ignore.name if ignore else '.amlignore'}: " + " ".join(rules),
+    )
+    return files, total
+
+
+def snapshot(source_dir=SOURCE_DIR):
+    """The files Azure ML would upload from source_dir, as (relative path, size), and the ignore file it applies."""
+    excluded, ignore = sdk.ignore_rules(source_dir)
+    files = []
+
+    def walk(folder):
+        for name in sorted(os.listdir(folder)):
+            path = os.path.normpath(os.path.join(folder, name))
+            if excluded(path):
+                continue
+            if os.path.isfile(path):
+                files.append((os.path.relpath(path, source_dir), os.path.getsize(path)))
+            else:
+                walk(path)
+
+    walk(str(source_dir))
+    return files, ignore
+
+
+def print_snapshot(files, ignore):
+    """Print the files to be uploaded from src/, with their sizes and the ignore file that chose them."""
+    rule = f"ignore rules from {ignore.name}" if ignore else "no ignore file"
+    total = sum(size for _, size in files)
+    print(f"snapshot:     {len(files)} files, {total / 1024:.1f} KiB ({rule})")
+    for path, size in files:
+        print(f"    {size:>10,d}  {path}")
