@@ -2,6 +2,7 @@
 import importlib.util
 import json
 import re
+import shlex
 from pathlib import Path
 
 from cookiecutter.exceptions import FailedHookException
@@ -91,6 +92,24 @@ def replay_answers(cookiecutter):
     return json.dumps({"cookiecutter": answers}, indent=2)
 
 
+def rebake_command(cookiecutter, **changes):
+    """The cookiecutter command that bakes this template again with these answers, some changed: run in the project.
+
+    A replay file cannot be combined with changed answers, so every answer is given on the command line."""
+    template = cookiecutter.get("_template", "TEMPLATE")
+    if not re.match(r"^([a-z]+:|/|[A-Za-z]:\\)", template) and cookiecutter.get("_repo_dir"):
+        template = str(Path(cookiecutter["_repo_dir"]).resolve())  # a relative folder: as seen from anywhere
+    words = ["cookiecutter", "--no-input", "--output-dir", ".."]
+    if cookiecutter.get("_checkout"):
+        words += ["--checkout", cookiecutter["_checkout"]]
+    words.append(template)
+    for key, value in {**cookiecutter, **changes}.items():
+        if not key.startswith("_"):
+            value = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+            words.append(shlex.quote(f"{key}={value}"))
+    return " ".join(shlex.quote(word) if word is template else word for word in words)
+
+
 class AnswerChecks(Extension):
     """Jinja filters that check the answers while cookiecutter renders them."""
 
@@ -100,3 +119,4 @@ class AnswerChecks(Extension):
         environment.filters["answer_errors"] = answer_errors
         environment.filters["hello_experiment"] = hello_experiment
         environment.filters["replay_answers"] = replay_answers
+        environment.filters["rebake_command"] = rebake_command

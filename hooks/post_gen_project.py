@@ -1,5 +1,6 @@
 """After the bake: put the chosen SDK's files in place, then the workspace config into .azureml/config.json."""
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ SDK = {{ cookiecutter.sdk | tojson }}
 PROJECT = Path.cwd()  # cookiecutter runs hooks inside the new project
 # Each SDK's own files, as whole files at their place in the project: _sdk/v1/src/x.py becomes src/x.py.
 SDK_FILES = PROJECT / "_sdk"
+# The first command the README suggests: offline, seconds, a loss line every 100 mini-batches (README step 4).
+FIRST_COMMAND = "python src/train.py --synthetic 2000 --log-interval 100"
 TARGET = PROJECT / ".azureml" / "config.json"
 # The places Workspace.from_config() looks, in its order, in each folder from the start upwards.
 SEARCH = (Path(".azureml", "config.json"), Path("aml_config", "config.json"), Path("config.json"))
@@ -52,6 +55,14 @@ def place_sdk_files(sdk=SDK, options=SDK_FILES, project=PROJECT):
     shutil.rmtree(options, ignore_errors=True)
 
 
+def where_to_cd(project=PROJECT):
+    """The project folder as `cd` takes it from where cookiecutter was run: its name there, else its full path."""
+    started_in = os.environ.get("PWD")  # the shell's working folder (cookiecutter runs hooks inside the project)
+    if started_in and Path(started_in).resolve() == project.parent.resolve():
+        return project.name
+    return f'"{project}"' if " " in str(project) else str(project)
+
+
 def main():
     """Place the SDK's files, drop the parts not asked for, write or copy the workspace config, print next steps."""
     place_sdk_files()
@@ -73,7 +84,7 @@ def main():
                 "  - create a workspace and write the file: python 01-create-workspace.py --subscription-id ID "
                 "--resource-group RG --workspace-name NAME --region REGION"
             )
-    print(f"Next: cd {PROJECT.name} and follow README.md (train locally: python src/train.py --synthetic 2000).")
+    print(f"Next: cd {where_to_cd()} && {FIRST_COMMAND}   (offline, seconds; then README.md, step by step)")
     return 0
 
 

@@ -12,14 +12,15 @@ from conftest import CONTEXT, bake, option_combinations
 PROJECT_FILES = {
     ".azureml/pytorch-env.yml", ".azureml/torch-cpu.txt", ".azureml/torch-gpu.txt", ".gitignore", "README.md", "pytest.ini",
     ".azureml/settings.yml", "aml/__init__.py", "aml/names.py", "aml/settings.py", "aml/messages.py",
-    "aml/arguments.py", "aml/preflight.py", "aml/sdk.py", "aml/login.py", "aml/submission.py",
+    "aml/arguments.py", "aml/costs.py", "aml/preflight.py", "aml/sdk.py", "aml/login.py", "aml/submission.py",
     "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",
-    "06-run-pytorch-data.py",
+    "06-run-pytorch-data.py", "99-clean-up.py", "aml/quota.py", "aml/cleanup.py", "aml/remote_error.py",
+    "tests/test_remote_error.py", "tests/test_clean_up.py", "tests/test_operations.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/train.py", "src/checkpoints.py",
     "src/device.py", "src/distributed.py", "src/flags.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
     "tests/test_train.py", "tests/test_distributed.py", "tests/test_tracking.py",
-    "tests/script_helpers.py", "tests/sdk_fixtures.py", "tests/test_login.py", "tests/test_submission.py",
+    "tests/script_helpers.py", "tests/sdk_fixtures.py", "aml/requirements.py", "tests/test_first_hour.py", "tests/test_login.py", "tests/test_submission.py",
     ".vscode/launch.json", ".vscode/tasks.json", ".vscode/settings.json", ".vscode/extensions.json",
     ".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".devcontainer/post-create.sh",
     ".github/workflows/tests.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json",
@@ -55,6 +56,7 @@ def verify_no_jinja(project):
                 continue
             if name == "README.md":
                 text = text.split(UPDATES_SECTION)[0]
+                text = re.sub(r"^cookiecutter --no-input .*$", "", text, flags=re.M)  # v1's command for v2
             assert "cookiecutter" not in text.replace(".cookiecutter.json", ""), f"'cookiecutter' left in {name}"
 
 
@@ -143,7 +145,8 @@ def test_v1_readme_notes_the_end_of_support_and_the_answer_that_switches_to_v2(t
     readme = (bake(tmp_path / "v1") / "README.md").read_text()
     note = readme.split("## What is where")[0]
     assert "support ended on 2026-06-30" in note and "the answer `sdk` set to `v2`" in note
+    assert "cookiecutter --no-input --output-dir .. " in note and " sdk=v2 " in note  # the command that does it
     v2_readme = (bake(tmp_path / "v2", sdk="v2") / "README.md").read_text()
-    assert "the answer `sdk` set to `v2`" not in v2_readme and "`azure-ai-ml`" in v2_readme.split("##")[0]
+    assert "the answer `sdk` set to `v2`" not in v2_readme and " sdk=v2 " not in v2_readme and "`azure-ai-ml`" in v2_readme.split("##")[0]
     outside_the_note = "\n".join(line for line in v2_readme.splitlines() if not line.startswith(">"))
     assert "mlflow.log_metric('loss', loss, step=steps)" in v2_readme and "run.log" not in outside_the_note

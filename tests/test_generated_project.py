@@ -1,22 +1,11 @@
-"""A baked project works: its own test suite passes with nothing new installed, and the demo trains it offline."""
+"""The contributors' commands work: the demo bakes a project and trains it offline; the benchmark runs."""
 import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import TEMPLATE, bake
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("sdk", ["v1", "v2"])
-def test_baked_project_passes_its_own_test_suite(tmp_path, sdk):
-    project = bake(tmp_path, project="suite-check", compute_name="gpu-cluster", max_nodes="2", sdk=sdk)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    summary = result.stdout.strip().splitlines()[-1]
-    assert re.search(r"\b\d+ passed\b", summary) and "failed" not in summary and "skipped" not in summary, summary
+from conftest import TEMPLATE
 
 
 @pytest.mark.slow

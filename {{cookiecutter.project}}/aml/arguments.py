@@ -2,12 +2,13 @@
 
 import argparse
 
-from aml import names, settings
+from aml import costs, names, settings
 from aml.messages import fail
 
 
 def submission_arguments(description, argv=None, more=None, chosen=None):
-    """Read the flags 04 and 06 share: dry run, wait, compute, experiment, nodes, timeout and train.py's own flags."""
+    """Read the flags 04 and 06 share: dry run, wait, compute, experiment, nodes, time limit, timeout and train.py's
+    own flags; args.max_seconds is --max-hours in seconds."""
     chosen = chosen or settings.load()
     compute, experiment, timeout = chosen.compute_name, chosen.experiment_name, settings.TIMEOUT_S
     parser = argparse.ArgumentParser(
@@ -15,6 +16,14 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
     )
     parser.add_argument("--dry-run", action="store_true", help="build the run offline, print it, submit nothing")
     parser.add_argument("--wait", action="store_true", help="stream the run's log here until it ends")
+    parser.add_argument(
+        "--logs",
+        nargs="?",
+        const="last",  # remote_error.LAST: the run 04 or 06 submitted last from here
+        metavar="RUN_ID",
+        help="submit nothing: show the Python error of a failed run (default: the last one submitted from here), "
+        "its lines in src/ as this folder's files",
+    )
     parser.add_argument("--compute", default=compute, help=f"cluster to run on (default: {compute})")
     parser.add_argument("--experiment", default=experiment, help=f"experiment name (default: {experiment})")
     parser.add_argument("--node-count", type=int, default=1, help="nodes for distributed training (default: 1)")
@@ -33,6 +42,7 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
         default=timeout,
         help=f"seconds for logging in and reaching the workspace (default: {timeout})",
     )
+    costs.add_max_hours(parser, settings.TRAIN_MAX_HOURS)
     if more:
         more(parser)
     parser.add_argument("train_args", nargs="*", help="flags for train.py, after --")
@@ -43,6 +53,7 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
     rule = names.broken_rule("experiment_name", args.experiment)
     if rule:
         parser.error(f"--experiment {args.experiment!r}: use {rule}")
+    args.max_seconds = costs.max_seconds(args.max_hours)
     return args
 
 

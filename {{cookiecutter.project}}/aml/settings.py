@@ -21,6 +21,19 @@ SIGN_IN_TIMEOUT_S = 300  # for a person to sign in with a device code
 SUBMIT_TIMEOUT_S = 600  # for uploading the snapshot and submitting
 UPLOAD_TIMEOUT_S = 3600  # for uploading CIFAR-10 (170 MB) to the datastore
 
+# The clusters 02-create-compute.py creates, beyond the VM size and most nodes of .azureml/settings.yml: they scale
+# down to 0 nodes after this long idle, and are dedicated unless 02 is given --low-priority. The dry runs say so.
+GPU_COMPUTE_NAME = "gpu-cluster"  # the name of 02's --gpu cluster
+IDLE_SECONDS_BEFORE_SCALEDOWN = 2400
+PRIORITIES = {False: "dedicated", True: "low priority"}  # by --low-priority
+# Every job's own time limit (--max-hours), after which Azure ML cancels it: training, and the hello-world run.
+TRAIN_MAX_HOURS = 2.0
+HELLO_MAX_HOURS = 0.1667  # 10 minutes
+# Where a training job keeps its checkpoint: a folder of this datastore (every workspace has it), one per job,
+# mounted read-write, so that a job Azure ML restarts on another node (low priority, preempted) resumes from it.
+CHECKPOINT_DATASTORE = "workspaceblobstore"
+CHECKPOINT_FOLDER = "checkpoints"
+
 # The service principal a login without a person uses (also what CI systems set).
 SERVICE_PRINCIPAL_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
 # Where Workspace.from_config() looks, in its order, in each folder from the start upwards.

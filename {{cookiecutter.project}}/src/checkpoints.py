@@ -1,4 +1,4 @@
-"""Checkpoints: where training stands, saved to the output folder's checkpoint.pt, to go on after a stop."""
+"""Checkpoints: where training stands, saved to checkpoint.pt (in --checkpoint-dir), to go on after a stop."""
 
 import os
 from pathlib import Path
@@ -10,11 +10,11 @@ from paths import SRC_DIR, in_azure_ml_job
 
 
 class Checkpoint:
-    """Where training stands (epoch, step, steps taken, losses logged), kept in output_dir/checkpoint.pt."""
+    """Where training stands (epoch, step, steps taken, losses logged), kept in checkpoint_dir/checkpoint.pt."""
 
     def __init__(self, args, net, optimizer, loader, device):
         """Start afresh, or from where checkpoint.pt stopped: with --resume, and in Azure ML jobs (which restart)."""
-        self.path = Path(args.output_dir) / "checkpoint.pt"
+        self.path = checkpoint_file(args)
         self.net, self.optimizer, self.loader, self.device = net, optimizer, loader, device
         self.total_epochs, self.every, self.flags = args.epochs, args.checkpoint_every, args.flags
         self.epoch, self.step, self.steps, self.losses, self.partial = 0, 0, 0, [], 0.0
@@ -73,7 +73,7 @@ class Checkpoint:
 
     def resume(self, asked=True):
         """Restore the state in checkpoint.pt, if there is one, and go on from where it stopped."""
-        state = from_main(self.read() if is_main() else None)  # other machines need not see rank 0's output folder
+        state = from_main(self.read() if is_main() else None)  # other machines need not see rank 0's folder
         if state is None:
             if asked and is_main():
                 print(f"No checkpoint at {self.path} to resume from: this run starts afresh.")
@@ -123,6 +123,33 @@ class Checkpoint:
         """Delete the checkpoint once the run has finished and saved its outputs, so that a new run starts afresh."""
         if is_main():
             self.path.unlink(missing_ok=True)
+
+
+def checkpoint_file(args):
+    """Where a run with these flags keeps its checkpoint: checkpoint.pt in --checkpoint-dir (the output folder)."""
+    return Path(getattr(args, "checkpoint_dir", None) or args.output_dir) / "checkpoint.pt"
+
+
+def stopped_note(args):
+    """The one line a run stopped with Ctrl-C ends with: the checkpoint it keeps and the command that goes on from it."""
+    path = checkpoint_file(args)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True) if path.is_file() else None
+    except Exception:  # unreadable: as good as none
+        state = None
+    if state is None:
+        return "Stopped (Ctrl-C) before the first checkpoint: nothing to resume; run the same command again to start."
+    where = f"epoch {state['epoch'] + 1}, step {state['step']}"
+    kept = f"Kept the last checkpoint, {_shown(path)} ({where})"
+    return f"Stopped (Ctrl-C). {kept}; go on with: {resume_command(state.get('flags'))}"
+
+
+def _shown(path):
+    """path relative to the working directory when inside it, else as it is."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def resume_command(flags):

@@ -47,6 +47,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
     parser.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        metavar="DIR",
+        help="where checkpoint.pt goes (default: the output folder); 04 and 06 give a datastore folder "
+        "that outlives the node, for a restarted job to resume from",
+    )
+    parser.add_argument(
         "--checkpoint-every",
         type=non_negative_int,
         default=0,
@@ -56,13 +63,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="go on with an interrupted run from the output folder's checkpoint.pt, given that run's flags "
-        "(an Azure ML job always does: its restarts go on where they were)",
+        help="go on with an interrupted run from its checkpoint.pt, given that run's flags "
+        "(an Azure ML job always does: a restart goes on from --checkpoint-dir)",
     )
     args = parser.parse_args(argv)
     args.flags = [flag for flag in (sys.argv[1:] if argv is None else argv) if flag != "--resume"]
     args.data_path = args.data_path or default_data_path()
     args.output_dir = args.output_dir or default_output_dir()
+    args.checkpoint_dir = args.checkpoint_dir or args.output_dir
     return args
 
 

@@ -10,25 +10,50 @@ from distributed import unwrap
 
 
 def progress(iterable, **options):
-    """A tqdm progress bar over iterable when stdout is a terminal; the plain iterable in logs and pipes."""
+    """A tqdm progress bar over iterable when stdout is a terminal; the plain iterable in logs, pipes and without tqdm."""
     if not sys.stdout.isatty():
         return iterable
-    from tqdm import tqdm
-
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        missing("tqdm", "no progress bar")
+        return iterable
     return tqdm(iterable, leave=False, dynamic_ncols=True, **options)
 
 
+def missing(package, loss):
+    """Say once, in one line, that an optional package is not installed, what that costs, and how to install it."""
+    if package not in _said:
+        _said.add(package)
+        print(f"{package} is not installed: {loss} (install it: pip install {package})")
+
+
+_said = set()
+
+
 def save_outputs(output_dir, net, metrics):
-    """Save the model's state_dict (model.pt), the metrics (metrics.json) and a plot of loss and accuracy (loss.png)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no screen needed, locally or on Azure ML
-    import matplotlib.pyplot as plt
-
+    """Save the model's state_dict (model.pt) and the metrics (metrics.json), then a plot of the loss (loss.png) when
+    matplotlib is there; return the paths saved."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     torch.save(unwrap(net).state_dict(), output_dir / "model.pt")
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    saved = [output_dir / "model.pt", output_dir / "metrics.json"]
+    if plot_loss(metrics, output_dir / "loss.png"):
+        saved.append(output_dir / "loss.png")
+    return saved
+
+
+def plot_loss(metrics, path):
+    """Plot the logged losses, with the test accuracy as title, into path; False (and one line) without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # no screen needed, locally or on Azure ML
+        import matplotlib.pyplot as plt
+    except ImportError:
+        missing("matplotlib", f"no {path.name}")
+        return False
     figure, axes = plt.subplots(figsize=(7, 4))
     steps = [metrics["log_interval"] * (i + 1) for i in range(len(metrics["losses"]))]
     axes.plot(steps, metrics["losses"], marker="o" if len(steps) < 50 else None, label="training loss")
@@ -37,5 +62,31 @@ def save_outputs(output_dir, net, metrics):
     axes.set_title(f"test accuracy {100 * metrics['accuracy']:.1f}%")
     axes.legend()
     figure.tight_layout()
-    figure.savefig(output_dir / "loss.png", dpi=100)
+    figure.savefig(path, dpi=100)
     plt.close(figure)
+    return True
+
+
+def summary(metrics, saved, synthetic, show_metrics=None):
+    """The lines after the tutorial's accuracy line: what the accuracy means, where each file went, how to look."""
+    lines = []
+    if synthetic:
+        lines.append("(synthetic images: chance is 10%, so this accuracy says only that training ran)")
+    elif metrics["test_images"] < 1000:
+        lines.append(f"(only {metrics['test_images']} test images: a rough figure; CIFAR-10's test set has 10,000)")
+    lines.append("Saved: " + ", ".join(shown(path) for path in saved))
+    plot = [shown(path) for path in saved if path.suffix == ".png"]
+    numbers = shown(saved[1])
+    lines.append(f"See the plot: open {plot[0]} (the numbers: {numbers})" if plot else f"See the numbers: {numbers}")
+    if show_metrics:
+        lines.append(show_metrics)
+    return "\n".join(lines)
+
+
+def shown(path):
+    """path as typed here: relative to the working directory when inside it, else absolute."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)

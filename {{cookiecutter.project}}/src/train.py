@@ -6,7 +6,7 @@ import time
 import torch
 import torch.optim as optim
 
-from checkpoints import Checkpoint
+from checkpoints import Checkpoint, stopped_note
 from data import ResidentLoader, load_cifar10
 from device import pick_device, seconds_since
 from distributed import (
@@ -21,11 +21,11 @@ from distributed import (
 )
 from flags import parse_args
 from model import Net
-from outputs import progress, save_outputs
+from outputs import progress, save_outputs, summary
 {%- if cookiecutter.sdk == "v1" %}
-from tracking import Run  # azureml.core's Run, or a stand-in that prints the metrics when azureml-core is missing
+from tracking import Run, show_metrics  # azureml.core's Run, or a stand-in that prints the metrics when azureml-core is missing
 {%- else %}
-from tracking import mlflow, start_tracking  # MLflow, or a stand-in that prints the metrics when it is missing
+from tracking import mlflow, show_metrics, start_tracking  # MLflow, or a stand-in that prints the metrics when it is missing
 {%- endif %}
 
 
@@ -128,8 +128,9 @@ def train(args):
         mlflow.end_run()
 {%- endif %}
         print(f'Accuracy on the {len(testset)} test images: {100 * accuracy:.1f}%')
-        save_outputs(args.output_dir, net, metrics)
+        saved = save_outputs(args.output_dir, net, metrics)  # model.pt and metrics.json first, then loss.png
         checkpoint.remove()  # the run is complete: a new one starts afresh
+        print(summary(metrics, saved, args.synthetic, show_metrics()))
     stop_distributed()
     return metrics
 
@@ -146,7 +147,13 @@ def evaluate(net, testloader):
 def main(argv=None):
     """Run training from the command line, printing each line as it happens (live in the Studio log)."""
     sys.stdout.reconfigure(line_buffering=True)
-    train(parse_args(argv))
+    args = parse_args(argv)
+    try:
+        train(args)
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback; the last checkpoint stays, to resume from
+        if is_main():
+            print(stopped_note(args))
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ import sys
 import threading
 import time
 
-from aml import messages, preflight, sdk, settings
+from aml import arguments, costs, messages, preflight, sdk, settings
 
 import pytest
 from conftest import run_script
-from script_helpers import FAKE_SERVICE_PRINCIPAL, NO_LOGIN, SUBSCRIPTION, fake_az, write_config
+from script_helpers import FAKE_SERVICE_PRINCIPAL, NO_LOGIN, SUBSCRIPTION, fake_az, script, write_config
 
 
 def test_snapshot_follows_amlignore_over_gitignore(project_copy):
@@ -341,3 +341,36 @@ def test_preflight_reads_the_workspace_config_once_and_hands_it_on(project_copy,
     path, config = preflight.check(compute="cpu-cluster")
     assert reads == [1] and path == project_copy / ".azureml" / "config.json" and config["workspace_name"] == "ws1"
     assert preflight.check(workspace=False) is None and reads == [1]
+
+
+@pytest.mark.parametrize("hours", ["0", "-2", "two", "nan", "inf", "0.0001"])
+def test_a_time_limit_that_is_not_a_positive_number_of_hours_stops_with_one_line(hours):
+    line = f"error: --max-hours {hours!r} is not a positive number of hours"
+    with pytest.raises(SystemExit) as training:
+        arguments.submission_arguments("test", ["--max-hours", hours])
+    assert str(training.value).splitlines()[0] == line and "fix: give the job's time limit" in str(training.value)
+    with pytest.raises(SystemExit) as hello:
+        script("03-run-hello.py")["main"](["--max-hours", hours])
+    assert str(hello.value).splitlines()[0] == line
+
+
+def test_every_job_has_a_time_limit_by_default_and_the_cluster_plan_comes_from_the_settings():
+    assert arguments.submission_arguments("test", []).max_seconds == 2 * 3600
+    assert arguments.submission_arguments("test", ["--max-hours", "1.5"]).max_seconds == 5400
+    assert costs.hours(settings.HELLO_MAX_HOURS) == 600  # 10 minutes
+    chosen = settings.load()
+    planned = costs.planned(chosen.compute_name)
+    assert (planned.vm_size, planned.max_nodes, planned.priority, planned.idle_seconds) == (
+        chosen.vm_size,
+        chosen.max_nodes,
+        "dedicated",
+        settings.IDLE_SECONDS_BEFORE_SCALEDOWN,
+    )
+    if chosen.compute_name != settings.GPU_COMPUTE_NAME:  # else 02's --gpu cluster would be the chosen one
+        assert costs.planned(settings.GPU_COMPUTE_NAME).vm_size == chosen.gpu_vm_size
+    assert [costs.priority(name) for name in ("dedicated", "lowpriority", "low_priority", "LowPriority")] == [
+        "dedicated",
+        "low priority",
+        "low priority",
+        "low priority",
+    ]

@@ -350,3 +350,104 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_takes_the_same_steps(tmp_p
     assert metrics["steps"] == expected["steps"] == 3 * 500
     assert metrics["losses"] == expected["losses"]
     assert sorted(path.name for path in killed.iterdir()) == OUTPUTS
+
+
+def test_a_job_restarted_on_a_fresh_node_resumes_from_its_checkpoint_dir(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AZUREML_RUN_ID", "cifar_1700000000_0a1b2c3d")  # a job, which Azure ML may restart
+    whole = train.train(train.parse_args(FLAGS + ["--output-dir", str(tmp_path / "whole")]))
+    out, kept = tmp_path / "outputs", tmp_path / "checkpoints"  # ./outputs, and the job's datastore folder
+    flags = FLAGS + ["--output-dir", str(out), "--checkpoint-dir", str(kept)]
+    saved, save = [], checkpoints.Checkpoint.save
+
+    def save_then_stop(self, epoch, step, *rest):
+        save(self, epoch, step, *rest)
+        saved.append((epoch, step))
+        if len(saved) == 2:
+            raise Preempted
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoints.Checkpoint, "save", save_then_stop)
+        with pytest.raises(Preempted):
+            train.train(train.parse_args(flags))
+    assert sorted(path.name for path in kept.iterdir()) == ["checkpoint.pt"] and not out.exists()
+    capsys.readouterr()
+    resumed = train.train(train.parse_args(flags))  # the restart, on a node whose ./outputs starts empty
+    assert RESUMED.findall(capsys.readouterr().out) == [(str(kept / "checkpoint.pt"), "1", "60")]
+    assert resumed["steps"] == whole["steps"] == 200 and resumed["losses"] == whole["losses"]
+    assert sorted(path.name for path in out.iterdir()) == OUTPUTS
+    assert list(kept.iterdir()) == []  # the run is complete: its checkpoint is gone
+
+
+# Loaded into train.py's process by the test below: SIGKILL it, as a preempted node goes, right after optimizer step
+# KILL_AT_STEP: no handler runs, nothing more is saved.
+KILLER = '''
+import os, signal
+
+if os.environ.get("KILL_AT_STEP"):
+    import torch
+
+    taken, step = [0], torch.optim.SGD.step
+
+    def step_then_die(self, *args, **kwargs):
+        result = step(self, *args, **kwargs)
+        taken[0] += 1
+        if taken[0] == int(os.environ["KILL_AT_STEP"]):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    torch.optim.SGD.step = step_then_die
+'''
+
+
+@pytest.mark.slow
+def test_a_job_killed_mid_epoch_resumes_on_an_empty_node_from_its_checkpoint_dir_with_the_same_steps(tmp_path):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(KILLER)
+    job = {
+        **{name: value for name, value in os.environ.items() if name not in ("KILL_AT_STEP", "PYTHONPATH")},
+        "AZUREML_RUN_ID": "cifar_1700000000_0a1b2c3d",  # Azure ML sets it in every job; train.py resumes by itself
+        "PYTHONPATH": str(hook),
+    }
+    # 500 mini-batches of 4 per epoch, a checkpoint every 150 steps: the last before step 820 is at step 750
+    flags = ["--synthetic", "2000", "--epochs", "3", "--log-interval", "200", "--seed", "0", "--threads", "1"]
+    flags += ["--checkpoint-every", "150"]
+    out, kept, whole = tmp_path / "outputs", tmp_path / "checkpoints", tmp_path / "whole"
+    script = [sys.executable, str(SRC / "train.py"), *flags]
+
+    def start(name, *more, **env):
+        with open(tmp_path / f"{name}.log", "w") as log:  # each its own MLflow store (SDK v2), made by itself
+            store = {"MLFLOW_TRACKING_URI": f"sqlite:///{(tmp_path / f'{name}.db').as_posix()}"}
+            return subprocess.Popen(
+                [*script, *more],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**job, **store, **env},
+            )
+
+    reference = start("whole", "--output-dir", str(whole))  # the uninterrupted job, alongside
+    victim = start("killed", "--output-dir", str(out), "--checkpoint-dir", str(kept), KILL_AT_STEP="820")
+    try:
+        assert victim.wait(timeout=300) == -signal.SIGKILL, (tmp_path / "killed.log").read_text()
+        assert reference.wait(timeout=300) == 0, (tmp_path / "whole.log").read_text()
+    finally:
+        for process in (victim, reference):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert sorted(path.name for path in kept.iterdir()) == ["checkpoint.pt"]
+    assert torch.load(kept / "checkpoint.pt", weights_only=True)["steps"] == 750
+    shutil.rmtree(out, ignore_errors=True)  # the restart's node: ./outputs starts empty (Azure ML issue 1575)
+
+    restarted = start("restarted", "--output-dir", str(out), "--checkpoint-dir", str(kept))  # the same flags
+    assert restarted.wait(timeout=300) == 0, (tmp_path / "restarted.log").read_text()
+    printed = (tmp_path / "restarted.log").read_text()
+    assert RESUMED.findall(printed) == [(str(kept / "checkpoint.pt"), "2", "250")]  # mid-epoch 2
+    assert [(int(e), int(b)) for e, b, _ in LOSS_LINE.findall(printed)] == [(2, 400), (3, 200), (3, 400)]
+    metrics = json.loads((out / "metrics.json").read_text())
+    expected = json.loads((whole / "metrics.json").read_text())
+    assert metrics["steps"] == expected["steps"] == 3 * 500
+    assert metrics["losses"] == expected["losses"]  # the same order, RNG, weights and partial sums: the same run
+    assert sorted(path.name for path in out.iterdir()) == OUTPUTS and list(kept.iterdir()) == []

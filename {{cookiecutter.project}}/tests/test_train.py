@@ -51,7 +51,9 @@ def test_run_from_src_prints_the_same_tutorial_lines_as_from_the_project_root():
         lines = result.stdout.strip().splitlines()
         finished = lines.index("Finished Training")
         assert re.fullmatch(SUMMARY, lines[finished + 1])
-        assert lines[-1].startswith("Accuracy on the 400 test images: ")  # then the accuracy (logged before)
+        accuracy = [i for i, line in enumerate(lines) if line.startswith("Accuracy on the 400 test images: ")]
+        assert accuracy and accuracy[0] > finished + 1  # then the accuracy (logged before), then the run's summary
+        assert lines[accuracy[0] + 1].startswith("(synthetic images") and lines[accuracy[0] + 2].startswith("Saved: ")
     assert not (SRC / "data").exists() and not (SRC / "outputs").exists()
 
 

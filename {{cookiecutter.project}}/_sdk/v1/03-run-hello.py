@@ -2,18 +2,20 @@
 
 import argparse
 
-from aml import login, messages, preflight, settings, submission
+from aml import costs, login, messages, preflight, settings, submission
 
 from azureml.core import Experiment, ScriptRunConfig
 
 
-def build_run_config(compute):
-    """The run to submit: hello.py on `compute`, in the training environment (CPU), which Azure ML builds once."""
+def build_run_config(compute, max_seconds=costs.hours(settings.HELLO_MAX_HOURS)):
+    """The run to submit: hello.py on `compute`, in the training environment (CPU), which Azure ML builds once;
+    Azure ML cancels it after max_seconds."""
     return ScriptRunConfig(
         source_directory=str(settings.SOURCE_DIR),
         script="hello.py",
         compute_target=compute,
         environment=submission.training_environment(),
+        max_run_duration_seconds=max_seconds,
     )
 
 
@@ -23,11 +25,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--compute", default=chosen.compute_name)
     parser.add_argument("--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login (default: 60)")
+    costs.add_max_hours(parser, settings.HELLO_MAX_HOURS)
     args = parser.parse_args(argv)
+    max_seconds = costs.max_seconds(args.max_hours)
 
     workspace = preflight.check(compute=args.compute, upload=True)
-    config = build_run_config(args.compute)
+    config = build_run_config(args.compute, max_seconds)
     ws = login.connect(workspace, args.timeout)
+    cluster = costs.read_or_planned(lambda: submission.read_cluster(ws, args.compute), args.compute, args.timeout)
+    costs.print_costs(cluster, max_seconds)
     experiment = Experiment(workspace=ws, name=chosen.hello_experiment_name)
     run = messages.bounded(
         lambda: experiment.submit(config), settings.SUBMIT_TIMEOUT_S, "submitting hello.py", "run again"

@@ -13,6 +13,8 @@ def cifar10_mount(ws, timeout):
 def main(argv=None):
     """Mount datasets/cifar10 from the default datastore, pass it as --data-path, and submit (or --dry-run)."""
     args = arguments.submission_arguments(__doc__, argv)
+    if args.logs:  # submit nothing: show a run's error
+        return submission.show_logs(args)
     workspace = preflight.check(compute=args.compute, upload=True, workspace=not args.dry_run)
     ws = None if args.dry_run else login.connect(workspace, args.timeout)
     job = submission.training_job(args, data=cifar10_mount(ws, args.timeout))

@@ -2,13 +2,14 @@
 
 import argparse
 
-from aml import login, messages, preflight, settings, submission
+from aml import costs, login, messages, preflight, settings, submission
 
 from azure.ai.ml import command
 
 
-def build_job(compute, experiment):
-    """The job to submit: hello.py on `compute`, in the training environment (CPU), which Azure ML builds once."""
+def build_job(compute, experiment, max_seconds=costs.hours(settings.HELLO_MAX_HOURS)):
+    """The job to submit: hello.py on `compute`, in the training environment (CPU), which Azure ML builds once;
+    Azure ML cancels it after max_seconds."""
     return command(
         code=str(settings.SOURCE_DIR),
         command="python hello.py",
@@ -16,6 +17,7 @@ def build_job(compute, experiment):
         compute=compute,
         experiment_name=experiment,
         display_name="hello",
+        timeout=max_seconds,
     )
 
 
@@ -25,12 +27,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--compute", default=chosen.compute_name)
     parser.add_argument("--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login (default: 60)")
+    costs.add_max_hours(parser, settings.HELLO_MAX_HOURS)
     args = parser.parse_args(argv)
+    max_seconds = costs.max_seconds(args.max_hours)
 
     workspace = preflight.check(compute=args.compute, upload=True)
-    job = build_job(args.compute, chosen.hello_experiment_name)
+    job = build_job(args.compute, chosen.hello_experiment_name, max_seconds)
     submission.job_yaml(job)  # the SDK's own check of the job, offline, as for training
     ml_client = login.connect(workspace, args.timeout)
+    cluster = costs.read_or_planned(lambda: submission.read_cluster(ml_client, args.compute), args.compute, args.timeout)
+    costs.print_costs(cluster, max_seconds)
     returned_job = messages.bounded(
         lambda: ml_client.jobs.create_or_update(job), settings.SUBMIT_TIMEOUT_S, "submitting hello.py", "run again"
     )

@@ -15,6 +15,8 @@ def cifar10_input():
 def main(argv=None):
     """Mount the latest cifar10 data asset, pass it as --data-path, and submit (or --dry-run)."""
     args = arguments.submission_arguments(__doc__, argv)
+    if args.logs:  # submit nothing: show a run's error
+        return submission.show_logs(args)
     workspace = preflight.check(compute=args.compute, upload=True, workspace=not args.dry_run)
     job = submission.training_job(args, data=cifar10_input())
     submission.submit(job, args, workspace)

@@ -2,24 +2,40 @@
 
 from pathlib import Path
 
-from aml import login
+from aml import costs, login, remote_error
 from aml.arguments import train_arguments
-from aml.messages import bounded, report_on_github
+from aml.messages import bounded, fail, report_on_github, summary
 from aml.preflight import print_snapshot, snapshot, torch_build
-from aml.settings import ENV_FILE, ROOT, SOURCE_DIR, SUBMIT_TIMEOUT_S, TIMEOUT_S, TORCH_FILES, env_name
+from aml.settings import (
+    CHECKPOINT_DATASTORE,
+    CHECKPOINT_FOLDER,
+    ENV_FILE,
+    ROOT,
+    SOURCE_DIR,
+    SUBMIT_TIMEOUT_S,
+    TIMEOUT_S,
+    TORCH_FILES,
+    env_name,
+    read_config,
+)
+
+RUN_ID = "{run-id}"  # azureml-core puts the run's id here in an output's path on the datastore
 
 
 def training_job(args, data=None):
-    """The run to submit: train.py with its flags, on the cluster, in the CPU or (--gpu) GPU environment; with
-    `data` (a datastore path mounted, see 06-run-pytorch-data.py) passed to train.py as --data-path."""
+    """The run to submit: train.py with its flags, on the cluster, in the CPU or (--gpu) GPU environment, for at
+    most --max-hours, its checkpoints on the datastore (checkpoint_mount); with `data` (a datastore path mounted,
+    see 06-run-pytorch-data.py) passed to train.py as --data-path."""
     from azureml.core import ScriptRunConfig
 
+    first = [*(["--data-path", str(data)] if data is not None else []), "--checkpoint-dir", checkpoint_mount()]
     config = ScriptRunConfig(
         source_directory=str(SOURCE_DIR),
         script="train.py",
-        arguments=train_arguments(args, *(["--data-path", str(data)] if data is not None else [])),
+        arguments=train_arguments(args, *first),
         compute_target=args.compute,
         distributed_job_config=distribution(args),
+        max_run_duration_seconds=args.max_seconds,  # Azure ML cancels the run after this
     )
     if data is not None:
         config.run_config.data_references = {data.data_reference_name: data.to_config()}
@@ -27,6 +43,15 @@ def training_job(args, data=None):
     # set up pytorch environment
     config.run_config.environment = training_environment(gpu=args.gpu)
     return config
+
+
+def checkpoint_mount():
+    """A read-write folder on the datastore, its own for each run ({run-id}: the run's id, which a restart keeps),
+    mounted where train.py runs: checkpoints there outlive the node, so a restarted run resumes from them."""
+    from azureml.data import OutputFileDatasetConfig
+
+    destination = (CHECKPOINT_DATASTORE, f"{CHECKPOINT_FOLDER}/{RUN_ID}")  # a datastore's name is enough
+    return OutputFileDatasetConfig(name="checkpoints", destination=destination).as_mount()
 
 
 def training_environment(gpu=False, env_file=ENV_FILE):
@@ -63,9 +88,12 @@ def submit(config, args, workspace=None, connection=None):
 
     if args.dry_run:
         print("Dry run: nothing is submitted.")
+        costs.print_costs(costs.planned(args.compute, costs.DRY_RUN), args.max_seconds, args.node_count)
         describe_submission(config, args.experiment, TORCH_FILES[args.gpu])
         return None
     ws = connection or login.connect(workspace, args.timeout)
+    cluster = costs.read_or_planned(lambda: read_cluster(ws, args.compute), args.compute, args.timeout)
+    costs.print_costs(cluster, args.max_seconds, args.node_count)
     experiment = Experiment(workspace=ws, name=args.experiment)
     run = bounded(
         lambda: experiment.submit(config), SUBMIT_TIMEOUT_S, "uploading src/ and submitting the run", "run again"
@@ -73,9 +101,65 @@ def submit(config, args, workspace=None, connection=None):
     aml_url = run.get_portal_url()
     print(aml_url, flush=True)
     report_on_github(run.id, args.experiment, aml_url)
+    remote_error.remember(run.id)
     if args.wait:
-        run.wait_for_completion(show_output=True)
+        wait_for(run)
     return run
+
+
+def wait_for(run):
+    """Stream the run's log until it ends; when it fails, show its Python error with local paths and stop."""
+    from azureml.exceptions import ActivityFailedException
+
+    try:
+        run.wait_for_completion(show_output=True)
+    except ActivityFailedException as err:
+        bring_home(run)
+        fail(
+            f"run {run.id} failed: {summary(err)}",
+            "fix the line the traceback above names in src/, then submit again "
+            f"(python 04-run-pytorch.py --logs {run.id} shows it again)",
+        )
+
+
+def show_logs(args, connection=None):
+    """--logs: the Python error of a run (args.logs: its id, or remote_error.LAST), with src/ as local paths."""
+    from azureml.core import Run
+
+    workspace = read_config()  # before anything else: without a workspace there is no run to ask about
+    run_id = remote_error.run_id(args.logs)
+    ws = connection or login.connect(workspace, args.timeout)
+    run = bounded(
+        lambda: Run.get(ws, run_id), args.timeout, f"finding run {run_id}", "check the run id (Azure ML Studio, Jobs)"
+    )
+    bring_home(run)
+
+
+def bring_home(run):
+    """Download the run's logs ({name: text}) and print its traceback with the lines in src/ as this folder's."""
+    logs = bounded(
+        lambda: run.get_details_with_logs()["logFiles"],
+        SUBMIT_TIMEOUT_S,
+        f"downloading the logs of run {run.id}",
+        "run again, or open the run in Azure ML Studio (Outputs + logs)",
+    )
+    remote_error.report(logs, run.id)
+
+
+def read_cluster(ws, name):
+    """The cluster `name` of the workspace as it is: VM size, most nodes, priority, idle time (one network call)."""
+    from azureml.core.compute import ComputeTarget
+
+    cluster = ComputeTarget(workspace=ws, name=name)
+    scale = cluster.scale_settings
+    return costs.Cluster(
+        name=name,
+        vm_size=cluster.vm_size,
+        max_nodes=scale.maximum_node_count,
+        priority=costs.priority(cluster.vm_priority),
+        idle_seconds=scale.idle_seconds_before_scaledown,
+        source="the cluster in the workspace",
+    )
 
 
 def default_datastore(ws, timeout=TIMEOUT_S):
@@ -93,12 +177,12 @@ def default_datastore(ws, timeout=TIMEOUT_S):
 
 
 def describe_submission(config, experiment, torch_file=TORCH_FILES[False]):
-    """Print what a ScriptRunConfig would submit: script, arguments, compute, environment and snapshot."""
+    """Print what a ScriptRunConfig would submit: script, arguments, compute, environment, mounts and snapshot."""
     env = config.run_config.environment
     files, ignore = snapshot(Path(config.source_directory))
     print(f"experiment:   {experiment}")
     print(f"script:       {config.script}  (in {config.source_directory})")
-    print(f"arguments:    {' '.join(map(str, config.arguments)) or '(none)'}")
+    print(f"arguments:    {' '.join(str(getattr(arg, 'arg_val', arg)) for arg in config.arguments) or '(none)'}")
     print(f"compute:      {config.run_config.target}")
     print(
         f"environment:  {env.name}, conda specification from {ENV_FILE.relative_to(ROOT)} "
@@ -118,5 +202,12 @@ def describe_submission(config, experiment, torch_file=TORCH_FILES[False]):
         print(
             f"data:         {reference.mode} {reference.data_store_name}/{reference.path_on_data_store} "
             f"(train.py gets its mount path for $AZUREML_DATAREFERENCE_{name})"
+        )
+    for output in [arg for arg in config.arguments if hasattr(arg, "arg_val")]:
+        sent = output._to_output_data()  # as azureml-core sends it
+        where = sent.output_location.data_path
+        print(
+            f"output:       {output.name}: {sent.mechanism} (read-write) {where.datastore_name}/{where.relative_path} "
+            f"(train.py gets its mount path for {output.arg_val}; {RUN_ID} is the run's id)"
         )
     print_snapshot(files, ignore)

@@ -23,3 +23,8 @@ except ImportError:  # azureml-core not installed: metrics go to stdout only
         def log(self, name, value, description=""):
             """Print a metric the way the offline azureml Run does."""
             print(f"metric {name}: {value}")
+
+
+def show_metrics():
+    """The command that charts this run's metrics, for the run's closing lines: none here (Azure ML Studio does)."""
+    return None

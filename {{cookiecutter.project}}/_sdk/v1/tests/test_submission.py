@@ -2,13 +2,21 @@
 
 import json
 
-from aml import arguments, sdk, settings, submission
+from aml import arguments, costs, sdk, settings, submission
 
 import pytest
 from conftest import run_script
 from script_helpers import pip_entry, script, torch_lines
 
 CHOSEN = settings.load()
+CHECKPOINTS = ["--checkpoint-dir", "DatasetOutputConfig:checkpoints"]  # Azure ML puts the mount's path here
+COST_BLOCK = [
+    "cost (nodes are billed per minute while they are up):",
+    f"  cluster:     {CHOSEN.compute_name}: {CHOSEN.vm_size}, 0 to {CHOSEN.max_nodes} nodes, dedicated; this job takes 1",
+    "  scale-down:  idle nodes are removed after 40 min (2400 s); at 0 nodes the cluster costs nothing",
+    "  time limit:  2 h (7200 s, --max-hours), then Azure ML cancels the job",
+    "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (a dry run does not read the cluster)",
+]
 
 
 @pytest.mark.slow
@@ -21,7 +29,9 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     assert result.returncode == 0, result.stderr
     assert not network_log.exists(), network_log.read_text()
     out = result.stdout
-    assert "script:       train.py" in out and "arguments:    --epochs 3" in out
+    assert "script:       train.py" in out and f"arguments:    {' '.join(CHECKPOINTS)} --epochs 3" in out
+    assert out.splitlines()[1:7] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before what it submits
+    assert "output:       checkpoints: mount (read-write) workspaceblobstore/checkpoints/{run-id} " in out
     assert f"compute:      {CHOSEN.compute_name}" in out and f"experiment:   {CHOSEN.experiment_name}" in out
     assert f"environment:  {settings.env_name()}" in out and "- conda-forge" in out and "azureml-core" in out
     assert "- --extra-index-url https://download.pytorch.org/whl/cpu" in out  # PyTorch's CPU wheels
@@ -52,7 +62,7 @@ def test_dry_run_shows_distributed_settings(project_copy, offline):
     line = next(line for line in result.stdout.splitlines() if line.startswith("distributed:"))
     assert line.lower() == "distributed:  pytorch, 2 node(s), 4 process(es) in all, backend nccl"
     assert "compute:      gpu-cluster" in result.stdout and "experiment:   scale-out" in result.stdout
-    assert "arguments:    --device cuda" in result.stdout
+    assert f"arguments:    {' '.join(CHECKPOINTS)} --device cuda" in result.stdout
     assert all(f"- {line}" in result.stdout for line in torch_lines("torch-gpu.txt"))  # CUDA 12 torch, pinned
     assert not network_log.exists()
 
@@ -62,7 +72,8 @@ def test_dry_run_with_the_datastore_shows_the_data_mount(project_copy, offline):
     env, network_log = offline
     result = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
     assert result.returncode == 0, result.stderr
-    assert "arguments:    --data-path $AZUREML_DATAREFERENCE_cifar10 --epochs 3" in result.stdout
+    assert f"arguments:    --data-path $AZUREML_DATAREFERENCE_cifar10 {' '.join(CHECKPOINTS)} --epochs 3" in result.stdout
+    assert "output:       checkpoints: mount (read-write) workspaceblobstore/checkpoints/{run-id} " in result.stdout
     assert "data:         mount workspaceblobstore/datasets/cifar10" in result.stdout
     assert not network_log.exists()
 
@@ -97,11 +108,25 @@ def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(mo
 
 
 def sent_run(config):
-    """What Experiment.submit sends for a ScriptRunConfig: its run configuration as azureml-core serializes it."""
+    """What Experiment.submit sends for a ScriptRunConfig: its run configuration as azureml-core serializes it, once
+    azureml-core's submit() has turned the output configs in its arguments into placeholders and output data."""
     from azureml._execution._commands import _serialize_run_config_to_dict
-    from azureml.core.script_run_config import get_run_config_from_script_run
+    from azureml.core.script_run_config import _update_args_and_io, get_run_config_from_script_run
 
-    return json.loads(json.dumps(_serialize_run_config_to_dict(get_run_config_from_script_run(config))))
+    run_config = get_run_config_from_script_run(config)
+    _update_args_and_io(object(), run_config)  # the workspace serves only datasets given as inputs: none here
+    return json.loads(json.dumps(_serialize_run_config_to_dict(run_config)))
+
+
+def assert_checkpoint_mount(sent):
+    """The run mounts a read-write folder of its own on the datastore, whose path train.py gets as --checkpoint-dir."""
+    assert sent["arguments"][sent["arguments"].index("--checkpoint-dir") + 1] == "DatasetOutputConfig:checkpoints"
+    output = sent["outputData"]["checkpoints"]
+    assert output["outputLocation"]["dataPath"] == {
+        "datastoreName": "workspaceblobstore",
+        "relativePath": "checkpoints/{run-id}",  # azureml-core's placeholder for the run's id, kept by a restart
+    }
+    assert output["mechanism"] == "mount" and output["additionalOptions"]["uploadOptions"] is None
 
 
 def sent_pip(sent):
@@ -119,8 +144,9 @@ def file_pip():
 def test_cpu_training_run_sends_train_py_and_pytorchs_cpu_wheels():
     args = arguments.submission_arguments("test", ["--", "--epochs", "3"])
     sent = sent_run(submission.training_job(args))
-    assert (sent["script"], sent["arguments"]) == ("train.py", ["--epochs", "3"])
-    assert sent["target"] == CHOSEN.compute_name
+    assert (sent["script"], sent["arguments"]) == ("train.py", [*CHECKPOINTS, "--epochs", "3"])
+    assert sent["target"] == CHOSEN.compute_name and sent["maxRunDurationSeconds"] == 2 * 3600
+    assert_checkpoint_mount(sent)
     assert (sent["framework"], sent["nodeCount"], sent["pytorch"]["processCount"]) == ("Python", 1, None)
     assert sent["environment"]["name"] == settings.env_name()
     assert sent_pip(sent) == file_pip() + torch_lines("torch-cpu.txt")
@@ -131,7 +157,8 @@ def test_gpu_training_run_on_2_nodes_sends_cuda_torch_device_cuda_and_nccl():
     flags = ["--gpu", "--node-count", "2", "--process-count-per-node", "2", "--compute", "gpu-cluster"]
     args = arguments.submission_arguments("test", [*flags, "--", "--epochs", "3"])
     sent = sent_run(submission.training_job(args))
-    assert (sent["script"], sent["arguments"]) == ("train.py", ["--device", "cuda", "--epochs", "3"])
+    assert (sent["script"], sent["arguments"]) == ("train.py", [*CHECKPOINTS, "--device", "cuda", "--epochs", "3"])
+    assert_checkpoint_mount(sent)
     assert (sent["target"], sent["framework"], sent["communicator"], sent["nodeCount"]) == (
         "gpu-cluster",
         "PyTorch",
@@ -143,7 +170,7 @@ def test_gpu_training_run_on_2_nodes_sends_cuda_torch_device_cuda_and_nccl():
     assert sent_pip(sent) == pinned + torch_lines("torch-gpu.txt")
     assert {"torch==2.9.1+cu126", "--extra-index-url https://download.pytorch.org/whl/cu126"} <= set(sent_pip(sent))
     chosen = arguments.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
-    assert sent_run(submission.training_job(chosen))["arguments"] == ["--device=cpu"]
+    assert sent_run(submission.training_job(chosen))["arguments"] == [*CHECKPOINTS, "--device=cpu"]
 
 
 def test_data_run_sends_the_datastore_mount_as_the_data_path():
@@ -151,7 +178,8 @@ def test_data_run_sends_the_datastore_mount_as_the_data_path():
     data = script("06-run-pytorch-data.py")["cifar10_mount"](None, 60)  # the datastore's usual name, offline
     sent = sent_run(submission.training_job(args, data=data))
     assert sent["script"] == "train.py"
-    assert sent["arguments"] == ["--data-path", "$AZUREML_DATAREFERENCE_cifar10", "--epochs", "3"]
+    assert sent["arguments"] == ["--data-path", "$AZUREML_DATAREFERENCE_cifar10", *CHECKPOINTS, "--epochs", "3"]
+    assert_checkpoint_mount(sent)
     reference = sent["dataReferences"]["cifar10"]
     assert (reference["dataStoreName"], reference["pathOnDataStore"], reference["mode"]) == (
         "workspaceblobstore",
@@ -164,5 +192,85 @@ def test_data_run_sends_the_datastore_mount_as_the_data_path():
 def test_hello_runs_in_the_cpu_training_environment():
     sent = sent_run(script("03-run-hello.py")["build_run_config"]("cpu-cluster"))
     assert (sent["script"], sent["arguments"], sent["target"]) == ("hello.py", [], "cpu-cluster")
+    assert sent["maxRunDurationSeconds"] == 600 and sent["outputData"] == {}  # 10 minutes; no checkpoints
     assert sent["environment"]["name"] == settings.env_name()
     assert sent_pip(sent) == file_pip() + torch_lines("torch-cpu.txt")
+
+
+@pytest.mark.parametrize("flags, seconds", [([], 7200), (["--max-hours", "0.5"], 1800), (["--max-hours", "12"], 43200)])
+def test_every_training_run_has_a_time_limit_of_its_own(flags, seconds):
+    args = arguments.submission_arguments("test", flags)
+    assert sent_run(submission.training_job(args))["maxRunDurationSeconds"] == seconds
+    hello = script("03-run-hello.py")["build_run_config"]("cpu-cluster", 1800)
+    assert sent_run(hello)["maxRunDurationSeconds"] == 1800
+
+
+def test_dry_run_says_what_it_costs_before_what_it_submits(capsys):
+    args = arguments.submission_arguments("test", ["--dry-run", "--node-count", "2", "--max-hours", "0.25"])
+    submission.submit(submission.training_job(args), args)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:6] == [
+        "Dry run: nothing is submitted.",
+        COST_BLOCK[0],
+        COST_BLOCK[1].replace("this job takes 1", "this job takes 2"),
+        COST_BLOCK[2],
+        "  time limit:  15 min (900 s, --max-hours), then Azure ML cancels the job",
+        COST_BLOCK[4],
+    ]
+
+
+class SubmittedRun:  # what Azure ML answers to a submission, which needs the network
+    id = "day1_1700000000_abcd"
+
+    def get_portal_url(self):
+        return "https://ml.azure.com/runs/day1_1700000000_abcd"
+
+
+class Experiment:
+    def __init__(self, workspace, name):
+        self.name = name
+
+    def submit(self, config):
+        print("submitted")
+        return SubmittedRun()
+
+
+def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(monkeypatch, capsys):
+    import azureml.core
+    import azureml.core.compute
+    from azureml.core.compute.amlcompute import ScaleSettings
+
+    class Cluster:  # what ComputeTarget(ws, name) reads from the workspace, which needs the network
+        def __init__(self, workspace, name):
+            self.vm_size, self.vm_priority = "Standard_NC4as_T4_v3", "lowpriority"
+            self.scale_settings = ScaleSettings(
+                minimum_node_count=0, maximum_node_count=2, idle_seconds_before_scaledown=900
+            )
+
+    monkeypatch.setattr(azureml.core, "Experiment", Experiment)
+    monkeypatch.setattr(azureml.core.compute, "ComputeTarget", Cluster)
+    args = arguments.submission_arguments("test", ["--compute", "gpu-cluster", "--max-hours", "3"])
+    submission.submit(None, args, connection=object())
+    assert capsys.readouterr().out.splitlines()[:6] == [
+        "cost (nodes are billed per minute while they are up):",
+        "  cluster:     gpu-cluster: Standard_NC4as_T4_v3, 0 to 2 nodes, low priority; this job takes 1",
+        "  scale-down:  idle nodes are removed after 15 min (900 s); at 0 nodes the cluster costs nothing",
+        "  time limit:  3 h (10800 s, --max-hours), then Azure ML cancels the job",
+        "  from:        the cluster in the workspace",
+        "submitted",
+    ]
+
+
+def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(monkeypatch, capsys):
+    import azureml.core
+
+    monkeypatch.setattr(azureml.core, "Experiment", Experiment)
+    args = arguments.submission_arguments("test", [])
+    submission.submit(None, args, connection=object())  # not a workspace: ComputeTarget fails at once
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:4] == COST_BLOCK[:4] and printed[5] == "submitted"
+    assert printed[4].startswith(
+        "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (the cluster itself could not be "
+        f"read: reading cluster {CHOSEN.compute_name!r} failed: "
+    )
+    assert costs.planned(CHOSEN.compute_name).vm_size == CHOSEN.vm_size

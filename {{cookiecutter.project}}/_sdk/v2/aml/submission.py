@@ -7,26 +7,41 @@ import shlex
 import tempfile
 from pathlib import Path
 
-from aml import login
+from aml import costs, login, remote_error
 from aml.arguments import train_arguments
 from aml.messages import bounded, fail, report_on_github, summary
 from aml.preflight import package_name, print_snapshot, snapshot, torch_build
 from aml.sdk import BASE_IMAGE
-from aml.settings import ENV_FILE, SOURCE_DIR, SUBMIT_TIMEOUT_S
+from aml.settings import (
+    CHECKPOINT_DATASTORE,
+    CHECKPOINT_FOLDER,
+    ENV_FILE,
+    SOURCE_DIR,
+    SUBMIT_TIMEOUT_S,
+    read_config,
+)
 
 DATA_PATH = "${{inputs.data}}"  # Azure ML puts the mounted input's path here (this file is copied, not rendered)
+CHECKPOINT_PATH = "${{outputs.checkpoints}}"  # and the mounted checkpoint folder's path here
+# The checkpoint folder on the datastore, its own for each job: ${{name}} is the job's name, which a restart keeps.
+JOB_NAME = "${{name}}"
+CHECKPOINT_URI = f"azureml://datastores/{CHECKPOINT_DATASTORE}/paths/{CHECKPOINT_FOLDER}/{JOB_NAME}/"
 
 
 def training_job(args, data=None):
-    """The job to submit: train.py with its flags, on the cluster, in the CPU or (--gpu) GPU environment; with
-    `data` (an Input, see 06-run-pytorch-data.py) mounted and passed to train.py as --data-path."""
+    """The job to submit: train.py with its flags, on the cluster, in the CPU or (--gpu) GPU environment, for at
+    most --max-hours, its checkpoints on the datastore (checkpoint_output); with `data` (an Input, see
+    06-run-pytorch-data.py) mounted and passed to train.py as --data-path."""
     from azure.ai.ml import command
 
     words = ["python", "train.py", *(["--data-path", DATA_PATH] if data is not None else [])]
+    words += ["--checkpoint-dir", CHECKPOINT_PATH]
     return command(
         code=str(SOURCE_DIR),
         command=" ".join([*words, *map(shlex.quote, train_arguments(args))]),
         **({"inputs": {"data": data}} if data is not None else {}),
+        outputs={"checkpoints": checkpoint_output()},
+        timeout=args.max_seconds,  # Azure ML cancels the job after this
         # set up pytorch environment
         environment=training_environment(gpu=args.gpu),
         compute=args.compute,
@@ -35,6 +50,15 @@ def training_job(args, data=None):
         distribution=distribution(args),
         instance_count=args.node_count,
     )
+
+
+def checkpoint_output():
+    """A read-write folder on the datastore, its own for each job, mounted where train.py runs: checkpoints there
+    outlive the node, so a job that Azure ML restarts resumes from them."""
+    from azure.ai.ml import Output
+    from azure.ai.ml.constants import AssetTypes, InputOutputModes
+
+    return Output(type=AssetTypes.URI_FOLDER, path=CHECKPOINT_URI, mode=InputOutputModes.RW_MOUNT)
 
 
 def distribution(args):
@@ -70,11 +94,15 @@ def submit(job, args, workspace=None, connection=None):
     `workspace` is the config pre-flight read; `connection` an MLClient already made (else made here)."""
     described = job_yaml(job)  # the SDK's own check of the job, offline, before any network call
     if args.dry_run:
-        print("Dry run: nothing is submitted. The job, as Azure ML's YAML:")
+        print("Dry run: nothing is submitted.")
+        costs.print_costs(costs.planned(args.compute, costs.DRY_RUN), args.max_seconds, args.node_count)
+        print("The job, as Azure ML's YAML:")
         print(described, end="")
         print_snapshot(*snapshot(SOURCE_DIR))
         return None
     client = connection or login.connect(workspace, args.timeout)
+    cluster = costs.read_or_planned(lambda: read_cluster(client, args.compute), args.compute, args.timeout)
+    costs.print_costs(cluster, args.max_seconds, args.node_count)
     run = bounded(
         lambda: client.jobs.create_or_update(job),
         SUBMIT_TIMEOUT_S,
@@ -84,9 +112,70 @@ def submit(job, args, workspace=None, connection=None):
     aml_url = run.studio_url
     print(aml_url, flush=True)
     report_on_github(run.name, args.experiment, aml_url)
+    remote_error.remember(run.name)
     if args.wait:
-        client.jobs.stream(run.name)
+        wait_for(client, run.name, args.timeout)
     return run
+
+
+def wait_for(client, name, timeout):
+    """Stream the job's log until it ends; when it fails, show its Python error with local paths and stop."""
+    from azure.ai.ml.exceptions import JobException
+
+    try:
+        client.jobs.stream(name)
+    except JobException as err:
+        status = bounded(
+            lambda: client.jobs.get(name).status, timeout, f"reading the status of job {name}", "see it in Studio"
+        )
+        if status != "Failed":
+            raise  # streaming stopped for another reason, such as Ctrl+C: the SDK's own message says what
+        bring_home(client, name)
+        fail(
+            f"job {name} failed: {summary(err)}",
+            "fix the line the traceback above names in src/, then submit again "
+            f"(python 04-run-pytorch.py --logs {name} shows it again)",
+        )
+
+
+def show_logs(args, connection=None):
+    """--logs: the Python error of a job (args.logs: its name, or remote_error.LAST), with src/ as local paths."""
+    workspace = read_config()  # before anything else: without a workspace there is no job to ask about
+    name = remote_error.run_id(args.logs)
+    client = connection or login.connect(workspace, args.timeout)
+    bring_home(client, name)
+
+
+def bring_home(client, name):
+    """Download the job's logs (SDK: into artifacts/, such as artifacts/user_logs/std_log.txt) and print its
+    traceback with the lines in src/ as this folder's."""
+    with tempfile.TemporaryDirectory() as folder:
+        bounded(
+            lambda: client.jobs.download(name, download_path=folder),
+            SUBMIT_TIMEOUT_S,
+            f"downloading the logs of job {name}",
+            "run again when the job has ended, or open it in Azure ML Studio (Outputs + logs)",
+        )
+        artifacts = Path(folder, "artifacts")
+        logs = {
+            path.relative_to(artifacts).as_posix(): path.read_text(encoding="utf-8", errors="replace")
+            for path in sorted(artifacts.rglob("*.txt"))
+            if "logs" in path.relative_to(artifacts).parts[0]
+        }
+    remote_error.report(logs, name)
+
+
+def read_cluster(client, name):
+    """The cluster `name` of the workspace as it is: VM size, most nodes, priority, idle time (one network call)."""
+    cluster = client.compute.get(name)
+    return costs.Cluster(
+        name=name,
+        vm_size=cluster.size,
+        max_nodes=cluster.max_instances,
+        priority=costs.priority(cluster.tier),
+        idle_seconds=cluster.idle_time_before_scale_down,
+        source="the cluster in the workspace",
+    )
 
 
 def job_yaml(job):

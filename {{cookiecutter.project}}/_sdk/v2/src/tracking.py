@@ -1,8 +1,9 @@
 """MLflow, which train.py logs its metrics with: the job's run on Azure ML, else a local store; or a stand-in."""
 
 import os
+from pathlib import Path
 
-from paths import run_root
+from paths import in_azure_ml_job, run_root
 
 # the MLflow experiment of runs outside Azure ML jobs (MLFLOW_EXPERIMENT_NAME, MLflow's own variable, picks another)
 EXPERIMENT = "{{ cookiecutter.experiment_name }}"  # noqa: E501 (a long answer)
@@ -65,3 +66,14 @@ def start_tracking():
             f"or run in {store.parent}: mlflow ui --backend-store-uri sqlite:///{LOCAL_STORE}"
         )
     return run
+
+
+def show_metrics():
+    """The command that charts this run's metrics, for the run's closing lines: mlflow ui on the local store."""
+    if mlflow is StdoutMlflow or in_azure_ml_job():
+        return None  # nothing stored, or the job's metrics, which Azure ML Studio charts
+    here = "" if run_root().resolve() == Path.cwd().resolve() else f"in {run_root()}: "
+    return (
+        f'Chart the metrics: {here}mlflow ui --backend-store-uri sqlite:///{LOCAL_STORE} (or the VS Code task '
+        '"Show metrics locally")'
+    )

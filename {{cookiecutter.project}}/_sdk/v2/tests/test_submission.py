@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from aml import arguments, sdk, settings, submission
+from aml import arguments, costs, sdk, settings, submission
 
 import pytest
 import yaml
@@ -10,6 +10,16 @@ from conftest import run_script
 from script_helpers import pip_entry, script, torch_lines
 
 CHOSEN = settings.load()
+CHECKPOINTS = "--checkpoint-dir ${{outputs.checkpoints}}"  # Azure ML puts the mounted output's path here
+COST_BLOCK = [
+    "cost (nodes are billed per minute while they are up):",
+    f"  cluster:     {CHOSEN.compute_name}: {CHOSEN.vm_size}, 0 to {CHOSEN.max_nodes} nodes, dedicated; this job takes 1",
+    "  scale-down:  idle nodes are removed after 40 min (2400 s); at 0 nodes the cluster costs nothing",
+    "  time limit:  2 h (7200 s, --max-hours), then Azure ML cancels the job",
+    "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (a dry run does not read the cluster)",
+]
+# The job's checkpoint folder on the datastore, as the job YAML and the REST body say it (${{name}}: the job's name)
+CHECKPOINT_URI = "azureml://datastores/workspaceblobstore/paths/checkpoints/${{name}}/"
 
 
 def printed_job(stdout):
@@ -27,7 +37,10 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     assert result.returncode == 0, result.stderr
     assert not network_log.exists(), network_log.read_text()
     job = printed_job(result.stdout)
-    assert (job["type"], job["command"]) == ("command", "python train.py --epochs 3")
+    assert (job["type"], job["command"]) == ("command", f"python train.py {CHECKPOINTS} --epochs 3")
+    assert job["outputs"] == {"checkpoints": {"type": "uri_folder", "path": CHECKPOINT_URI, "mode": "rw_mount"}}
+    assert job["limits"] == {"timeout": 7200}
+    assert result.stdout.splitlines()[1:7] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before the job
     assert job["code"] == str(project_copy / "src")
     assert (job["compute"], job["experiment_name"]) == (f"azureml:{CHOSEN.compute_name}", CHOSEN.experiment_name)
     assert job["environment"]["image"] == sdk.BASE_IMAGE
@@ -63,7 +76,7 @@ def test_dry_run_shows_distributed_settings(project_copy, offline):
     assert job["distribution"] == {"type": "pytorch", "process_count_per_instance": 2}
     assert job["resources"]["instance_count"] == 2
     assert (job["compute"], job["experiment_name"]) == ("azureml:gpu-cluster", "scale-out")
-    assert job["command"] == "python train.py --device cuda"
+    assert job["command"] == f"python train.py {CHECKPOINTS} --device cuda"
     assert pip_entry(job["environment"]["conda_file"])["pip"][-3:] == torch_lines("torch-gpu.txt")  # CUDA 12 torch
     assert not network_log.exists()
 
@@ -74,7 +87,8 @@ def test_dry_run_with_the_data_asset_shows_the_mount(project_copy, offline):
     result = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
     assert result.returncode == 0, result.stderr
     job = printed_job(result.stdout)
-    assert job["command"] == "python train.py --data-path ${{inputs.data}} --epochs 3"
+    assert job["command"] == "python train.py --data-path ${{inputs.data}} " + CHECKPOINTS + " --epochs 3"
+    assert job["outputs"]["checkpoints"] == {"type": "uri_folder", "path": CHECKPOINT_URI, "mode": "rw_mount"}
     assert job["inputs"]["data"] == {"type": "uri_folder", "path": "azureml:cifar10@latest", "mode": "ro_mount"}
     assert not network_log.exists()
 
@@ -125,6 +139,9 @@ def test_job_yml_loads_offline_and_is_the_job_that_04_submits(project_copy, offl
     assert f"azureml:{cli_job.compute}" == submitted["compute"] and cli_job.display_name == submitted["display_name"]
     assert (project_copy / cli_job.code).resolve() == Path(submitted["code"])
     assert cli_job.environment.image == submitted["environment"]["image"]
+    written = yaml.safe_load((project_copy / "job.yml").read_text())  # the same checkpoint mount and time limit
+    assert (written["outputs"], written["limits"]) == (submitted["outputs"], submitted["limits"])
+    assert cli_job.outputs["checkpoints"].mode == "rw_mount" and cli_job.limits.timeout == 7200
     # the same environment file; 04 adds the index of PyTorch's CPU wheels, job.yml installs PyPI's torch
     pip_entry(cli_job.environment.conda_file)["pip"] += torch_lines("torch-cpu.txt")
     assert cli_job.environment.conda_file == submitted["environment"]["conda_file"]
@@ -181,6 +198,14 @@ def sent_job(job):
     return body, environment
 
 
+def assert_checkpoint_output(body):
+    """The job mounts a read-write folder of its own on the datastore, whose path train.py gets as --checkpoint-dir."""
+    assert CHECKPOINTS in body["command"]
+    assert body["outputs"] == {
+        "checkpoints": {"jobOutputType": "uri_folder", "uri": CHECKPOINT_URI, "mode": "ReadWriteMount"}
+    }
+
+
 def file_conda():
     """.azureml/pytorch-env.yml, as YAML."""
     return yaml.safe_load(settings.ENV_FILE.read_text())
@@ -189,7 +214,9 @@ def file_conda():
 def test_cpu_training_job_sends_train_py_and_pytorchs_cpu_wheels():
     args = arguments.submission_arguments("test", ["--", "--epochs", "3"])
     body, environment = sent_job(submission.training_job(args))
-    assert (body["jobType"], body["command"]) == ("Command", "python train.py --epochs 3")
+    assert (body["jobType"], body["command"]) == ("Command", f"python train.py {CHECKPOINTS} --epochs 3")
+    assert_checkpoint_output(body)
+    assert body["limits"] == {"jobLimitsType": "Command", "timeout": "PT2H"}
     assert (body["codeId"], body["computeId"]) == (str(settings.SOURCE_DIR), CHOSEN.compute_name)
     assert "distribution" not in body and body["resources"]["instanceCount"] == 1
     assert environment["image"] == sdk.BASE_IMAGE and environment["isAnonymous"]
@@ -203,7 +230,9 @@ def test_gpu_training_job_on_2_nodes_sends_cuda_torch_device_cuda_and_pytorch_la
     flags = ["--gpu", "--node-count", "2", "--process-count-per-node", "2", "--compute", "gpu-cluster"]
     args = arguments.submission_arguments("test", [*flags, "--", "--epochs", "3"])
     body, environment = sent_job(submission.training_job(args))
-    assert body["command"] == "python train.py --device cuda --epochs 3" and body["computeId"] == "gpu-cluster"
+    assert body["command"] == f"python train.py {CHECKPOINTS} --device cuda --epochs 3"
+    assert body["computeId"] == "gpu-cluster"
+    assert_checkpoint_output(body)
     assert body["distribution"] == {"distributionType": "PyTorch", "processCountPerInstance": 2}
     assert body["resources"]["instanceCount"] == 2
     pip = pip_entry(environment["condaFile"])["pip"]
@@ -211,14 +240,15 @@ def test_gpu_training_job_on_2_nodes_sends_cuda_torch_device_cuda_and_pytorch_la
     assert pip == kept + torch_lines("torch-gpu.txt")
     assert "torch==2.9.1+cu126" in pip and "--extra-index-url https://download.pytorch.org/whl/cu126" in pip
     chosen = arguments.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
-    assert sent_job(submission.training_job(chosen))[0]["command"] == "python train.py --device=cpu"
+    assert sent_job(submission.training_job(chosen))[0]["command"] == f"python train.py {CHECKPOINTS} --device=cpu"
 
 
 def test_data_job_sends_the_mounted_data_asset_as_the_data_path():
     args = arguments.submission_arguments("test", ["--gpu", "--", "--epochs", "3"])
     data = script("06-run-pytorch-data.py")["cifar10_input"]()
     body, environment = sent_job(submission.training_job(args, data=data))
-    assert body["command"] == "python train.py --data-path ${{inputs.data}} --device cuda --epochs 3"
+    assert body["command"] == "python train.py --data-path ${{inputs.data}} " + CHECKPOINTS + " --device cuda --epochs 3"
+    assert_checkpoint_output(body)
     assert body["inputs"] == {
         "data": {
             "jobInputType": "uri_folder",
@@ -232,5 +262,87 @@ def test_data_job_sends_the_mounted_data_asset_as_the_data_path():
 def test_hello_runs_in_the_cpu_training_environment():
     body, environment = sent_job(script("03-run-hello.py")["build_job"]("cpu-cluster", CHOSEN.hello_experiment_name))
     assert (body["command"], body["computeId"]) == ("python hello.py", "cpu-cluster")
+    assert body["limits"]["timeout"] == "PT10M" and body["outputs"] == {}  # 10 minutes; no checkpoints
     training = sent_job(submission.training_job(arguments.submission_arguments("test", [])))[1]
     assert environment == training  # one image, built for hello and reused by training
+
+
+@pytest.mark.parametrize(
+    "flags, limit", [([], "PT2H"), (["--max-hours", "0.5"], "PT30M"), (["--max-hours", "12"], "PT12H")]
+)
+def test_every_training_job_has_a_time_limit_of_its_own(flags, limit):
+    args = arguments.submission_arguments("test", flags)
+    assert sent_job(submission.training_job(args))[0]["limits"] == {"jobLimitsType": "Command", "timeout": limit}
+    hello = script("03-run-hello.py")["build_job"]("cpu-cluster", CHOSEN.hello_experiment_name, 1800)
+    assert sent_job(hello)[0]["limits"]["timeout"] == "PT30M"
+
+
+def test_dry_run_says_what_it_costs_before_the_job(capsys):
+    args = arguments.submission_arguments("test", ["--dry-run", "--node-count", "2", "--max-hours", "0.25"])
+    submission.submit(submission.training_job(args), args)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:7] == [
+        "Dry run: nothing is submitted.",
+        COST_BLOCK[0],
+        COST_BLOCK[1].replace("this job takes 1", "this job takes 2"),
+        COST_BLOCK[2],
+        "  time limit:  15 min (900 s, --max-hours), then Azure ML cancels the job",
+        COST_BLOCK[4],
+        "The job, as Azure ML's YAML:",
+    ]
+
+
+class SubmittedJob:  # what Azure ML answers to a submission, which needs the network
+    name = "brave_lamp_abcd1234"
+    studio_url = "https://ml.azure.com/runs/brave_lamp_abcd1234"
+
+
+class Jobs:
+    def create_or_update(self, job):
+        print("submitted")
+        return SubmittedJob()
+
+
+def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(capsys):
+    from azure.ai.ml.entities import AmlCompute
+
+    class Compute:  # ml_client.compute, whose get() reads the cluster from the workspace over the network
+        def get(self, name):
+            return AmlCompute(
+                name=name, size="Standard_NC4as_T4_v3", tier="low_priority", max_instances=2, idle_time_before_scale_down=900
+            )
+
+    class Client:
+        jobs, compute = Jobs(), Compute()
+
+    args = arguments.submission_arguments("test", ["--compute", "gpu-cluster", "--max-hours", "3"])
+    submission.submit(submission.training_job(args), args, connection=Client())
+    assert capsys.readouterr().out.splitlines()[:6] == [
+        "cost (nodes are billed per minute while they are up):",
+        "  cluster:     gpu-cluster: Standard_NC4as_T4_v3, 0 to 2 nodes, low priority; this job takes 1",
+        "  scale-down:  idle nodes are removed after 15 min (900 s); at 0 nodes the cluster costs nothing",
+        "  time limit:  3 h (10800 s, --max-hours), then Azure ML cancels the job",
+        "  from:        the cluster in the workspace",
+        "submitted",
+    ]
+
+
+def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(capsys):
+    from azure.core.exceptions import ResourceNotFoundError
+
+    class Compute:
+        def get(self, name):
+            raise ResourceNotFoundError(f"Compute {name} not found")
+
+    class Client:
+        jobs, compute = Jobs(), Compute()
+
+    args = arguments.submission_arguments("test", [])
+    submission.submit(submission.training_job(args), args, connection=Client())
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:4] == COST_BLOCK[:4] and printed[5] == "submitted"
+    assert printed[4] == (
+        "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (the cluster itself could not be "
+        f"read: reading cluster {CHOSEN.compute_name!r} failed: Compute {CHOSEN.compute_name} not found)"
+    )
+    assert costs.planned(CHOSEN.compute_name).vm_size == CHOSEN.vm_size

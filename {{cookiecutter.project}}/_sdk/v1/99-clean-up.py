@@ -1,0 +1,48 @@
+"""Delete what this project made on Azure: its compute clusters, or with --resource-group everything (clean-up)."""
+
+from aml import cleanup, login, messages
+from aml.settings import config_subscription
+
+from azureml.core.compute import ComputeTarget
+from azureml.core.compute_target import ComputeTargetException
+
+
+def main(argv=None):
+    """Say what is deleted, ask (or --yes), then delete the clusters that exist, or the whole resource group."""
+    args = cleanup.arguments(__doc__, argv)
+    workspace, name, group = cleanup.plan(args)
+    if args.dry_run:
+        print("Dry run: nothing was contacted or deleted.")
+        return
+    cleanup.need_confirmation(args)
+    if args.resource_group:
+        cleanup.confirm(args, f"resource group {group!r} and everything in it", group)
+        cleanup.delete_resource_group(group, config_subscription(workspace[1]), args.timeout)
+        return
+    ws = login.connect(workspace, args.timeout)
+    clusters = [
+        messages.bounded(lambda n=n: existing_cluster(ws, n), args.timeout, f"looking up cluster {n!r}", "run again")
+        for n in args.clusters
+    ]
+    found = [cluster for cluster in clusters if cluster is not None]
+    for missing in sorted(set(args.clusters) - {cluster.name for cluster in found}):
+        print(f"No cluster {missing!r} in workspace {name!r}: nothing to delete.")
+    if not found:
+        return
+    names = ", ".join(cluster.name for cluster in found)
+    cleanup.confirm(args, f"cluster(s) {names} of workspace {name!r}", name)
+    for cluster in found:
+        messages.bounded(cluster.delete, args.timeout, f"deleting cluster {cluster.name!r}", "run again")
+        print(f"Azure is deleting cluster {cluster.name!r} (a minute or two; Studio's Compute page shows it).")
+
+
+def existing_cluster(ws, name):
+    """The workspace's cluster of that name, or None."""
+    try:
+        return ComputeTarget(workspace=ws, name=name)
+    except ComputeTargetException:
+        return None
+
+
+if __name__ == "__main__":
+    main()

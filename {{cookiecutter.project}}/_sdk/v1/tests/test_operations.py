@@ -1,0 +1,222 @@
+"""02's quota check, 99's cluster deletion and a failed run's error (--logs, --wait) with azureml-core, Azure's
+answers given where the SDK would receive them: its HTTP session, or the SDK method that asks Azure."""
+
+import json
+from types import SimpleNamespace
+
+from aml import cleanup, login, preflight, settings, submission
+
+import pytest
+import requests
+from conftest import SRC
+from script_helpers import SUBSCRIPTION, script
+
+CHOSEN = settings.load()
+REGION = "westeurope"
+CONFIG = (None, {"subscription_id": SUBSCRIPTION, "resource_group": "rg", "workspace_name": "ws1"})
+WD = "/mnt/azureml/cr/j/0123456789abcdef/exe/wd"
+REMOTE_LOG = (  # a run's user_logs/std_log.txt: its output, then the traceback with the node's paths
+    "epoch 1\nTraceback (most recent call last):\n"
+    f'  File "{WD}/train.py", line 1, in <module>\n    x\n'
+    f'  File "{WD}/model.py", line 2, in forward\n    y\n'
+    "ValueError: broken on purpose\n"
+)
+
+
+def usage(family, shown, used, limit, kind="vmFamily"):
+    """One entry of Azure ML's usages answer (GET .../locations/{region}/usages)."""
+    return {
+        "id": f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.MachineLearningServices/locations/{REGION}"
+        f"/usages/{family}",
+        "amlWorkspaceLocation": REGION,
+        "type": f"Microsoft.MachineLearningServices/{kind}/usages",
+        "unit": "Count",
+        "currentValue": used,
+        "limit": limit,
+        "name": {"value": family, "localizedValue": shown},
+    }
+
+
+def size(name, family, cores, gpus=0):
+    """One VM size of Azure ML's vmSizes answer."""
+    return {
+        "name": name,
+        "family": family,
+        "vCPUs": cores,
+        "gpus": gpus,
+        "osVhdSizeMB": 1047552,
+        "maxResourceVolumeMB": 102400,
+        "memoryGB": 7.0,
+        "lowPriorityCapable": True,
+        "premiumIO": False,
+    }
+
+
+SIZES = [size("Standard_D2_v2", "standardDv2Family", 2), size("Standard_NC4as_T4_v3", "standardNCASv3_T4Family", 4, 1)]
+
+
+def usages(dv2_used=0):
+    return [
+        usage("totalCores", "Total Cluster Dedicated Regional vCPUs", 4, 100, "totalCores"),
+        usage("standardDv2Family", "Standard Dv2 Family Cluster Dedicated vCPUs", dv2_used, 6),
+        usage("standardNCASv3_T4Family", "Standard NCASv3_T4 Family Cluster Dedicated vCPUs", 0, 0),
+        usage("totalLowPriorityCores", "Total Cluster LowPriority Regional vCPUs", 0, 100, "totalLowPriorityCores"),
+    ]
+
+
+@pytest.fixture
+def azure(monkeypatch):
+    """Azure Resource Manager's answers to the SDK's HTTP GETs (vmSizes, usages); the URLs asked are recorded."""
+    answers, asked = {"vmSizes": {"amlCompute": SIZES}, "usages": {"value": usages()}}, []
+
+    def get(session, url, **kwargs):
+        asked.append(url)
+        response = requests.Response()
+        response.status_code, response.url = 200, url
+        response._content = json.dumps(answers[url.rsplit("/", 1)[1]]).encode()
+        return response
+
+    monkeypatch.setattr(requests.Session, "get", get)
+    return answers, asked
+
+
+def workspace():
+    """A reached Workspace, as far as the quota requests use one: its ids, region and login."""
+    cloud = SimpleNamespace(endpoints=SimpleNamespace(resource_manager="https://management.azure.com/"))
+    auth = SimpleNamespace(
+        get_authentication_header=lambda: {"Authorization": "Bearer t"}, _get_cloud_type=lambda: cloud
+    )
+    return SimpleNamespace(subscription_id=SUBSCRIPTION, location=REGION, _auth=auth)
+
+
+def test_a_family_without_room_for_one_node_stops_with_its_quota_and_the_fix(azure):
+    answers, asked = azure
+    answers["usages"]["value"] = usages(dv2_used=6)
+    check = script("02-create-compute.py")["quota_answers"]
+    from aml import quota
+
+    with pytest.raises(SystemExit) as stop:
+        quota.check_in_time(lambda: check(workspace()), "STANDARD_D2_V2", False, 10)
+    message = str(stop.value)
+    assert message.startswith(
+        f"error: not enough dedicated vCPU quota in {REGION} for one STANDARD_D2_V2 node (2 vCPUs, family "
+        "standardDv2Family): Standard Dv2 Family Cluster Dedicated vCPUs has 6/6 in use"
+    )
+    assert "Quotas, then Machine learning" in message and "--vm-size" in message and "--low-priority" in message
+    assert [url.split("/locations/")[1] for url in asked] == [f"{REGION}/vmSizes", f"{REGION}/usages"]
+    quota.check_in_time(lambda: check(workspace()), "STANDARD_D2_V2", True, 10)  # low priority: its own quota
+    with pytest.raises(SystemExit) as stop:  # a GPU family at 0, as in a new subscription
+        quota.check_in_time(lambda: check(workspace()), CHOSEN.gpu_vm_size, False, 10)
+    assert "Standard NCASv3_T4 Family Cluster Dedicated vCPUs has 0/0 in use" in str(stop.value)
+
+
+def run_02(monkeypatch, existing, *flags):
+    """02's main() with a reached workspace; `existing`: whether the cluster is there. Returns what was created."""
+    from azureml.core.compute import ComputeTarget
+    from azureml.core.compute_target import ComputeTargetException
+
+    created = []
+
+    class Cluster(ComputeTarget):  # the SDK's class; only the look-up and creation, which ask Azure, stand in
+        def __new__(cls, workspace, name):  # the SDK's look-up: GET the cluster
+            if not existing:
+                raise ComputeTargetException(f"ComputeTargetNotFound: {name}")
+            return SimpleNamespace(wait_for_completion=lambda show_output=False: None)  # the AmlCompute found
+
+        @staticmethod
+        def create(ws, name, config):
+            created.append(name)
+            return SimpleNamespace(wait_for_completion=lambda show_output=False: None)
+
+    main = script("02-create-compute.py")["main"]
+    monkeypatch.setitem(main.__globals__, "ComputeTarget", Cluster)
+    monkeypatch.setattr(preflight, "check", lambda **kwargs: CONFIG)
+    monkeypatch.setattr(login, "connect", lambda *args: workspace())
+    main(list(flags))
+    return created
+
+
+def test_a_cluster_is_created_only_when_the_quota_leaves_room_and_an_existing_one_skips_the_check(
+    monkeypatch, azure, capsys
+):
+    answers, asked = azure
+    assert run_02(monkeypatch, existing=False) == [CHOSEN.compute_name]
+    assert len(asked) == 2
+    answers["usages"]["value"] = usages(dv2_used=5)
+    with pytest.raises(SystemExit, match="has 5/6 in use"):
+        run_02(monkeypatch, existing=False)
+    asked.clear()
+    assert run_02(monkeypatch, existing=True) == [] and asked == []  # found: no quota asked, nothing created
+    assert "Found existing cluster, use it." in capsys.readouterr().out
+
+
+# 02's --gpu cluster, absent in the clean-up test (unless it is the chosen cluster itself)
+MISSING = settings.GPU_COMPUTE_NAME if settings.GPU_COMPUTE_NAME != CHOSEN.compute_name else None
+
+
+def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, capsys):
+    deleted = []
+
+    def find(ws, name):
+        if name == MISSING:
+            return None
+        return SimpleNamespace(name=name, delete=lambda: deleted.append(name))
+
+    main = script("99-clean-up.py")["main"]
+    monkeypatch.setitem(main.__globals__, "existing_cluster", find)
+    monkeypatch.setattr(cleanup, "read_config", lambda: CONFIG)
+    monkeypatch.setattr(login, "connect", lambda *args: workspace())
+    main(["--yes"])
+    assert deleted == [CHOSEN.compute_name]
+    out = capsys.readouterr().out
+    if MISSING:
+        assert f"No cluster '{MISSING}' in workspace 'ws1': nothing to delete." in out
+    assert f"Azure is deleting cluster '{CHOSEN.compute_name}'" in out
+
+
+@pytest.fixture
+def failed_run(monkeypatch):
+    """A Run whose details and log files Azure ML would send: the details' log URLs, then each log's text."""
+    import azureml.core.run
+    from azureml.core import Run
+
+    run = Run.__new__(Run)
+    run._run_id = "day1_1700000000_abcd"
+    url = "https://ws1store.blob.core.windows.net/azureml/ExperimentRun/dcid.day1/user_logs/std_log.txt?sv=sas"
+    monkeypatch.setattr(
+        Run, "get_details", lambda self: {"status": "Failed", "logFiles": {"user_logs/std_log.txt": url}}
+    )
+    monkeypatch.setattr(
+        azureml.core.run, "download_file_stream", lambda source, session=None: {url: REMOTE_LOG}[source]
+    )
+    return run
+
+
+def test_logs_of_a_failed_run_show_its_traceback_with_this_folders_paths(monkeypatch, failed_run, capsys, tmp_path):
+    from aml import arguments, remote_error
+
+    from azureml.core import Run
+
+    monkeypatch.setattr(Run, "get", staticmethod(lambda ws, run_id: failed_run if run_id == failed_run.id else None))
+    monkeypatch.setattr(submission, "read_config", lambda: CONFIG)
+    monkeypatch.setattr(remote_error, "LAST_RUN_FILE", tmp_path / "last-run.txt")
+    remote_error.remember(failed_run.id, tmp_path / "last-run.txt")
+    submission.show_logs(arguments.submission_arguments("test", ["--logs"]), connection=workspace())
+    out = capsys.readouterr().out
+    assert f'  File "{SRC / "train.py"}", line 1, in <module>\n    x\n  File "{SRC / "model.py"}", line 2' in out
+    assert out.rstrip().endswith("ValueError: broken on purpose")
+
+
+def test_wait_on_a_run_that_fails_brings_its_error_home_and_stops(monkeypatch, failed_run, capsys):
+    from azureml.core import Run
+    from azureml.exceptions import ActivityFailedException
+
+    def wait_for_completion(self, show_output=False):
+        raise ActivityFailedException(error_details=json.dumps({"message": "UserError: ValueError"}))
+
+    monkeypatch.setattr(Run, "wait_for_completion", wait_for_completion)
+    with pytest.raises(SystemExit) as stop:
+        submission.wait_for(failed_run)
+    assert str(stop.value).startswith(f"error: run {failed_run.id} failed")
+    assert f"--logs {failed_run.id}" in str(stop.value)
+    assert f'File "{SRC / "model.py"}", line 2, in forward' in capsys.readouterr().out

@@ -1,0 +1,114 @@
+"""What 99-clean-up.py deletes, its confirmation, and deleting the resource group (with the Azure CLI)."""
+
+import argparse
+import shutil
+import subprocess
+import sys
+
+from aml import settings
+from aml.messages import fail, summary
+from aml.settings import read_config, workspace_name
+
+DELETE_TIMEOUT_S = 900  # for Azure to delete one cluster (its nodes are already gone when it is idle)
+PORTAL = "the Azure portal (Resource groups, then the group, then Delete resource group)"
+
+
+def arguments(description, argv=None):
+    """99's flags; the clusters it deletes by default: the settings' compute_name and 02's --gpu cluster."""
+    chosen = settings.load()
+    clusters = list(dict.fromkeys([chosen.compute_name, settings.GPU_COMPUTE_NAME]))
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--resource-group",
+        action="store_true",
+        help="delete the workspace's whole resource group instead: the workspace, its storage (data, models, run "
+        "history), container registry, key vault, Application Insights and anything else in the group",
+    )
+    parser.add_argument(
+        "--cluster",
+        action="append",
+        dest="clusters",
+        metavar="NAME",
+        help=f"a cluster to delete (default: {', '.join(clusters)}; may be given more than once)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="say what would be deleted, offline; delete nothing")
+    parser.add_argument("--yes", action="store_true", help="delete without asking (needed without a terminal)")
+    parser.add_argument(
+        "--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for logging in and each look-up"
+    )
+    args = parser.parse_args(argv)
+    args.clusters = args.clusters or clusters
+    return args
+
+
+def resource_group(config):
+    """The resource group a workspace config names, itself or in its Scope (a resource id)."""
+    scope = (config.get("Scope") or "").split("/")
+    found = scope[scope.index("resourceGroups") + 1] if "resourceGroups" in scope[:-1] else None
+    return config.get("resource_group") or found
+
+
+def plan(args):
+    """Read the config (offline) and say what will be deleted; returns (workspace config, workspace, group)."""
+    workspace = read_config()
+    config = workspace[1]
+    name, group = workspace_name(config), resource_group(config)
+    if args.resource_group:
+        print(
+            f"Deletes resource group {group!r} and everything in it: workspace {name!r}, its clusters, its storage "
+            "account (uploaded data, models, run history and logs), container registry, key vault and Application "
+            "Insights. This cannot be undone; the costs of all of them stop."
+        )
+    else:
+        print(
+            f"Deletes the compute cluster(s) {', '.join(args.clusters)} of workspace {name!r} (those that exist). "
+            "The workspace and its storage stay (a small monthly cost); 99-clean-up.py --resource-group deletes "
+            "them too."
+        )
+    return workspace, name, group
+
+
+def need_confirmation(args):
+    """Stop, before any network call, when nobody can confirm: no --yes, no terminal to ask in."""
+    if args.yes or args.dry_run:
+        return
+    if sys.stdin is None or not sys.stdin.isatty():
+        fail("99-clean-up.py asks before it deletes, and there is no terminal to ask in", "pass --yes to delete")
+
+
+def confirm(args, what, name):
+    """Ask the person to type name to delete what (skipped with --yes); stops when they do not."""
+    if args.yes:
+        return
+    try:
+        answer = input(f"Type {name} to delete {what}: ")
+    except EOFError:
+        answer = ""
+    if answer.strip() != name:
+        fail(f"nothing deleted: the answer was not {name!r}", f"run again and type {name}, or pass --yes")
+
+
+def delete_resource_group(group, subscription, timeout):
+    """Start deleting the resource group with the Azure CLI (az group delete --no-wait), within timeout seconds."""
+    az = shutil.which("az")
+    if not az:
+        fail(
+            f"deleting resource group {group!r} needs the Azure CLI, which is not installed",
+            f"install it and run 'az login', or delete the group in {PORTAL}",
+        )
+    command = [az, "group", "delete", "--name", group, "--yes", "--no-wait"]
+    command += ["--subscription", subscription] if subscription else []
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        fail(
+            f"no answer after {timeout:g} s while deleting resource group {group!r}",
+            "check your network, then run again",
+        )
+    if result.returncode != 0:
+        problem = summary(RuntimeError(result.stderr.strip() or result.stdout.strip() or "no message"))
+        fail(
+            f"deleting resource group {group!r} failed: {problem}",
+            f"log in with 'az login' (an account allowed to delete the group), or delete it in {PORTAL}",
+        )
+    print(f"Azure is deleting resource group {group!r} and everything in it (it takes some minutes).")

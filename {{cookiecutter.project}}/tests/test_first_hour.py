@@ -1,0 +1,137 @@
+"""A newcomer's first hour: nothing finished is lost, and the run ends with lines a person reads."""
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, SRC
+
+import train
+
+NO_PLOT_NO_BAR = "import sys\nsys.modules['matplotlib'] = None\nsys.modules['tqdm'] = None\n"
+QUICK = ["--synthetic", "400", "--epochs", "1", "--log-interval", "25"]
+
+
+def test_the_run_ends_with_what_the_accuracy_means_where_each_file_went_and_how_to_look(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    train.main([*QUICK, "--output-dir", "outputs"])
+    lines = capsys.readouterr().out.splitlines()
+    accuracy = next(i for i, line in enumerate(lines) if line.startswith("Accuracy on the 80 test images: "))
+    assert re.fullmatch(r"Accuracy on the 80 test images: \d+\.\d%", lines[accuracy])  # the tutorial's line, as it was
+    assert lines[accuracy + 1].startswith("(synthetic images: chance is 10%")
+    assert lines[accuracy + 2] == "Saved: outputs/model.pt, outputs/metrics.json, outputs/loss.png"
+    assert lines[accuracy + 3] == "See the plot: open outputs/loss.png (the numbers: outputs/metrics.json)"
+    for name in ("model.pt", "metrics.json", "loss.png"):
+        assert (tmp_path / "outputs" / name).is_file()
+
+
+def run_on_a_terminal(args, cwd, env=None, timeout=300):
+    """Run train.py with stdout on a pseudo-terminal (as in a person's terminal); return (exit code, its text)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(SRC / "train.py"), *args],
+        cwd=cwd,
+        stdout=follower,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return process.wait(timeout=timeout), b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal (pty), which Windows lacks")
+def test_without_matplotlib_and_tqdm_training_saves_its_outputs_and_says_in_one_line_each(tmp_path):
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(NO_PLOT_NO_BAR)
+    out = tmp_path / "out"
+    code, text = run_on_a_terminal([*QUICK, "--output-dir", str(out)], cwd=ROOT, env={"PYTHONPATH": str(shim)})
+    assert code == 0, text
+    assert "Traceback" not in text
+    assert (out / "model.pt").is_file() and (out / "metrics.json").is_file() and not (out / "loss.png").exists()
+    said = [line for line in text.splitlines() if "is not installed" in line and "metrics go to" not in line]
+    assert said == [
+        "tqdm is not installed: no progress bar (install it: pip install tqdm)",
+        "matplotlib is not installed: no loss.png (install it: pip install matplotlib)",
+    ], text
+    assert "Saved: " in text and "loss.png" not in text.split("Saved: ")[1].splitlines()[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is a console event on Windows, not SIGINT")
+def test_ctrl_c_stops_with_one_line_keeps_the_checkpoint_and_its_resume_command_finishes_the_run(tmp_path):
+    out = tmp_path / "out"
+    flags = ["--synthetic", "2000", "--epochs", "2", "--log-interval", "50", "--checkpoint-every", "50"]
+    process = subprocess.Popen(
+        [sys.executable, "src/train.py", *flags, "--output-dir", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as at a terminal, even if started in one
+    )
+    deadline = time.monotonic() + 300
+    while not (out / "checkpoint.pt").is_file() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stdout[-2000:] + stderr[-2000:]
+    assert "Traceback" not in stdout + stderr and "KeyboardInterrupt" not in stdout + stderr
+    last = stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"Stopped \(Ctrl-C\)\. Kept the last checkpoint, .+ \(epoch \d, step \d+\); go on with: .+", last)
+    assert stdout.count("Stopped (Ctrl-C)") == 1
+    assert (out / "checkpoint.pt").is_file() and not (out / "model.pt").exists()
+
+    command = shlex.split(last.split("go on with: ")[1])
+    assert command[:3] == ["python", "src/train.py", "--resume"]
+    assert command[3:] == [*flags, "--output-dir", str(out)]
+    resumed = subprocess.run(
+        [sys.executable, *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+    )
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert resumed.stdout.startswith("Resumed from ") or "\nResumed from " in resumed.stdout
+    assert "Finished Training" in resumed.stdout and (out / "model.pt").is_file()
+    assert not (out / "checkpoint.pt").exists()
+
+
+def test_requirements_script_prints_the_environment_files_pip_list_with_nothing_installed():
+    env = yaml.safe_load((ROOT / ".azureml" / "pytorch-env.yml").read_text())
+    pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    # -I -S: no site-packages, no PYTHON* variables: it runs in a fresh virtual environment, before any install
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(ROOT / "aml" / "requirements.py")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == pip
+
+
+def test_the_readmes_install_without_conda_takes_its_list_from_the_environment_file():
+    readme = (ROOT / "README.md").read_text()
+    assert "python aml/requirements.py > requirements.txt" in readme and "pip install -r requirements.txt" in readme
+    pip = yaml.safe_load((ROOT / ".azureml" / "pytorch-env.yml").read_text())["dependencies"][-1]["pip"]
+    for requirement in pip:  # no second list by hand: no pinned requirement of the env file is written out again
+        assert requirement not in readme, requirement
+    assert "requirements.txt" in Path(ROOT / ".gitignore").read_text().splitlines()
