@@ -1,6 +1,7 @@
-"""The flags 04 and 06 share, with their defaults from .azureml/settings.yml, and train.py's own flags."""
+"""The control scripts' flags, with their defaults from .azureml/settings.yml, and train.py's own flags."""
 
 import argparse
+from pathlib import Path
 
 from aml import costs, names, settings
 from aml.messages import fail
@@ -84,5 +85,42 @@ def workspace_arguments(description, argv=None, chosen=None):
         fail(
             f"the workspace details {', '.join(missing)} are empty in {where}",
             f"pass them: python 01-create-workspace.py {flags}, or fill them in in {where}",
+        )
+    return args
+
+
+def compute_arguments(description, argv=None, chosen=None):
+    """Read 02's flags; args.name and args.vm_size are the cluster's (--gpu: the GPU cluster's unless given)."""
+    chosen = chosen or settings.load()
+    gpu = settings.GPU_COMPUTE_NAME
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--gpu", action="store_true", help=f"a GPU cluster: VM size {chosen.gpu_vm_size}, named {gpu} unless --name"
+    )
+    parser.add_argument("--name", help=f"cluster name (default: {chosen.compute_name}, or {gpu} with --gpu)")
+    parser.add_argument("--vm-size", help=f"VM size (default: {chosen.vm_size}, or the GPU size with --gpu)")
+    parser.add_argument("--max-nodes", type=int, default=chosen.max_nodes)
+    parser.add_argument("--low-priority", action="store_true", help="cheaper nodes that Azure may take back")
+    parser.add_argument("--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login (default: 60)")
+    args = parser.parse_args(argv)
+    args.name = args.name or (gpu if args.gpu else chosen.compute_name)
+    args.vm_size = args.vm_size or (chosen.gpu_vm_size if args.gpu else chosen.vm_size)
+    if args.max_nodes < 1:
+        fail(f"--max-nodes {args.max_nodes} is below 1", "use --max-nodes 1 or more")
+    return args
+
+
+def upload_arguments(description, argv=None):
+    """Read 05's flags; args.batches is the cifar-10-batches-py folder to upload, checked to hold CIFAR-10."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data-path", default=str(settings.ROOT / "data"), help="the folder with CIFAR-10")
+    parser.add_argument("--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login (default: 60)")
+    args = parser.parse_args(argv)
+    args.batches = Path(args.data_path) / "cifar-10-batches-py"
+    if not (args.batches / "data_batch_1").is_file():
+        fail(
+            f"no CIFAR-10 in {args.batches}",
+            "download it once with python src/train.py --epochs 1, or put the extracted "
+            f"cifar-10-batches-py folder into {args.data_path}",
         )
     return args

@@ -27,7 +27,8 @@ def add_max_hours(parser, default):
         "--max-hours",
         default=f"{default:g}",
         metavar="H",
-        help=f"the job's time limit in hours: Azure ML cancels it then (default: {default:g}, {duration(hours(default))})",
+        help=f"the job's time limit in hours: Azure ML cancels it then "
+        f"(default: {default:g}, {duration(hours(default))})",
     )
 
 

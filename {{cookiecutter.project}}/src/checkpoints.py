@@ -131,7 +131,7 @@ def checkpoint_file(args):
 
 
 def stopped_note(args):
-    """The one line a run stopped with Ctrl-C ends with: the checkpoint it keeps and the command that goes on from it."""
+    """The one line a run stopped with Ctrl-C ends with: the checkpoint it keeps and the command to go on from it."""
     path = checkpoint_file(args)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True) if path.is_file() else None

@@ -10,7 +10,7 @@ from distributed import unwrap
 
 
 def progress(iterable, **options):
-    """A tqdm progress bar over iterable when stdout is a terminal; the plain iterable in logs, pipes and without tqdm."""
+    """A tqdm progress bar over iterable on a terminal; the plain iterable in logs, pipes and without tqdm."""
     if not sys.stdout.isatty():
         return iterable
     try:

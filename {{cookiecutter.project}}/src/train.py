@@ -23,9 +23,9 @@ from flags import parse_args
 from model import Net
 from outputs import progress, save_outputs, summary
 {%- if cookiecutter.sdk == "v1" %}
-from tracking import Run, show_metrics  # azureml.core's Run, or a stand-in that prints the metrics when azureml-core is missing
+from tracking import Run, show_metrics  # azureml-core's Run, or a stand-in that prints the metrics without it
 {%- else %}
-from tracking import mlflow, show_metrics, start_tracking  # MLflow, or a stand-in that prints the metrics when it is missing
+from tracking import mlflow, show_metrics, start_tracking  # MLflow, or a stand-in that prints metrics without it
 {%- endif %}
 
 

@@ -101,7 +101,9 @@ def test_ctrl_c_stops_with_one_line_keeps_the_checkpoint_and_its_resume_command_
     assert process.returncode == 130, stdout[-2000:] + stderr[-2000:]
     assert "Traceback" not in stdout + stderr and "KeyboardInterrupt" not in stdout + stderr
     last = stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"Stopped \(Ctrl-C\)\. Kept the last checkpoint, .+ \(epoch \d, step \d+\); go on with: .+", last)
+    assert re.fullmatch(
+        r"Stopped \(Ctrl-C\)\. Kept the last checkpoint, .+ \(epoch \d, step \d+\); go on with: .+", last
+    )
     assert stdout.count("Stopped (Ctrl-C)") == 1
     assert (out / "checkpoint.pt").is_file() and not (out / "model.pt").exists()
 

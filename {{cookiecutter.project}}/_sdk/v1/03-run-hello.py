@@ -6,8 +6,10 @@ from aml import costs, login, messages, preflight, settings, submission
 
 from azureml.core import Experiment, ScriptRunConfig
 
+HELLO_MAX_SECONDS = costs.hours(settings.HELLO_MAX_HOURS)  # the default time limit of hello's run
 
-def build_run_config(compute, max_seconds=costs.hours(settings.HELLO_MAX_HOURS)):
+
+def build_run_config(compute, max_seconds=HELLO_MAX_SECONDS):
     """The run to submit: hello.py on `compute`, in the training environment (CPU), which Azure ML builds once;
     Azure ML cancels it after max_seconds."""
     return ScriptRunConfig(

@@ -1,10 +1,7 @@
 """Delete what this project made on Azure: its compute clusters, or with --resource-group everything (clean-up)."""
 
-from aml import cleanup, login, messages
+from aml import cleanup, login, messages, sdk
 from aml.settings import config_subscription
-
-from azureml.core.compute import ComputeTarget
-from azureml.core.compute_target import ComputeTargetException
 
 
 def main(argv=None):
@@ -21,7 +18,9 @@ def main(argv=None):
         return
     ws = login.connect(workspace, args.timeout)
     clusters = [
-        messages.bounded(lambda n=n: existing_cluster(ws, n), args.timeout, f"looking up cluster {n!r}", "run again")
+        messages.bounded(
+            lambda n=n: sdk.existing_cluster(ws, n), args.timeout, f"looking up cluster {n!r}", "run again"
+        )
         for n in args.clusters
     ]
     found = [cluster for cluster in clusters if cluster is not None]
@@ -34,14 +33,6 @@ def main(argv=None):
     for cluster in found:
         messages.bounded(cluster.delete, args.timeout, f"deleting cluster {cluster.name!r}", "run again")
         print(f"Azure is deleting cluster {cluster.name!r} (a minute or two; Studio's Compute page shows it).")
-
-
-def existing_cluster(ws, name):
-    """The workspace's cluster of that name, or None."""
-    try:
-        return ComputeTarget(workspace=ws, name=name)
-    except ComputeTargetException:
-        return None
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ from aml import costs, login, messages, preflight, settings, submission
 
 from azure.ai.ml import command
 
+HELLO_MAX_SECONDS = costs.hours(settings.HELLO_MAX_HOURS)  # the default time limit of hello's run
 
-def build_job(compute, experiment, max_seconds=costs.hours(settings.HELLO_MAX_HOURS)):
+
+def build_job(compute, experiment, max_seconds=HELLO_MAX_SECONDS):
     """The job to submit: hello.py on `compute`, in the training environment (CPU), which Azure ML builds once;
     Azure ML cancels it after max_seconds."""
     return command(
@@ -35,7 +37,9 @@ def main(argv=None):
     job = build_job(args.compute, chosen.hello_experiment_name, max_seconds)
     submission.job_yaml(job)  # the SDK's own check of the job, offline, as for training
     ml_client = login.connect(workspace, args.timeout)
-    cluster = costs.read_or_planned(lambda: submission.read_cluster(ml_client, args.compute), args.compute, args.timeout)
+    cluster = costs.read_or_planned(
+        lambda: submission.read_cluster(ml_client, args.compute), args.compute, args.timeout
+    )
     costs.print_costs(cluster, max_seconds)
     returned_job = messages.bounded(
         lambda: ml_client.jobs.create_or_update(job), settings.SUBMIT_TIMEOUT_S, "submitting hello.py", "run again"

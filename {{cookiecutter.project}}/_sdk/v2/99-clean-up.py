@@ -1,9 +1,7 @@
 """Delete what this project made on Azure: its compute clusters, or with --resource-group everything (clean-up)."""
 
-from aml import cleanup, login, messages
+from aml import cleanup, login, messages, sdk
 from aml.settings import config_subscription
-
-from azure.core.exceptions import ResourceNotFoundError
 
 
 def main(argv=None):
@@ -21,7 +19,7 @@ def main(argv=None):
     ml_client = login.connect(workspace, args.timeout)
     clusters = [
         messages.bounded(
-            lambda n=n: existing_cluster(ml_client, n), args.timeout, f"looking up cluster {n!r}", "run again"
+            lambda n=n: sdk.existing_cluster(ml_client, n), args.timeout, f"looking up cluster {n!r}", "run again"
         )
         for n in args.clusters
     ]
@@ -40,14 +38,6 @@ def main(argv=None):
             "run again",
         )
         print(f"Deleted cluster {cluster.name!r}.")
-
-
-def existing_cluster(ml_client, name):
-    """The workspace's cluster of that name, or None."""
-    try:
-        return ml_client.compute.get(name)
-    except ResourceNotFoundError:
-        return None
 
 
 if __name__ == "__main__":

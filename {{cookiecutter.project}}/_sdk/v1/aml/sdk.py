@@ -44,3 +44,14 @@ def ignore_rules(source_dir):
 
     ignore = get_project_ignore_file(str(source_dir))
     return ignore.is_file_excluded, (Path(ignore.get_path()) if ignore.exists() else None)
+
+
+def existing_cluster(ws, name):
+    """The workspace's cluster of that name, or None."""
+    from azureml.core.compute import ComputeTarget
+    from azureml.core.compute_target import ComputeTargetException
+
+    try:
+        return ComputeTarget(workspace=ws, name=name)
+    except ComputeTargetException:
+        return None

@@ -4,7 +4,7 @@ answers given where the SDK would receive them: its HTTP session, or the SDK met
 import json
 from types import SimpleNamespace
 
-from aml import cleanup, login, preflight, settings, submission
+from aml import cleanup, login, preflight, sdk, settings, submission
 
 import pytest
 import requests
@@ -112,6 +112,7 @@ def test_a_family_without_room_for_one_node_stops_with_its_quota_and_the_fix(azu
 
 def run_02(monkeypatch, existing, *flags):
     """02's main() with a reached workspace; `existing`: whether the cluster is there. Returns what was created."""
+    import azureml.core.compute
     from azureml.core.compute import ComputeTarget
     from azureml.core.compute_target import ComputeTargetException
 
@@ -129,7 +130,8 @@ def run_02(monkeypatch, existing, *flags):
             return SimpleNamespace(wait_for_completion=lambda show_output=False: None)
 
     main = script("02-create-compute.py")["main"]
-    monkeypatch.setitem(main.__globals__, "ComputeTarget", Cluster)
+    monkeypatch.setitem(main.__globals__, "ComputeTarget", Cluster)  # 02's creation
+    monkeypatch.setattr(azureml.core.compute, "ComputeTarget", Cluster)  # the look-up in aml/sdk.py
     monkeypatch.setattr(preflight, "check", lambda **kwargs: CONFIG)
     monkeypatch.setattr(login, "connect", lambda *args: workspace())
     main(list(flags))
@@ -163,7 +165,7 @@ def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, capsys):
         return SimpleNamespace(name=name, delete=lambda: deleted.append(name))
 
     main = script("99-clean-up.py")["main"]
-    monkeypatch.setitem(main.__globals__, "existing_cluster", find)
+    monkeypatch.setattr(sdk, "existing_cluster", find)
     monkeypatch.setattr(cleanup, "read_config", lambda: CONFIG)
     monkeypatch.setattr(login, "connect", lambda *args: workspace())
     main(["--yes"])

@@ -12,7 +12,8 @@ CHOSEN = settings.load()
 CHECKPOINTS = ["--checkpoint-dir", "DatasetOutputConfig:checkpoints"]  # Azure ML puts the mount's path here
 COST_BLOCK = [
     "cost (nodes are billed per minute while they are up):",
-    f"  cluster:     {CHOSEN.compute_name}: {CHOSEN.vm_size}, 0 to {CHOSEN.max_nodes} nodes, dedicated; this job takes 1",
+    f"  cluster:     {CHOSEN.compute_name}: {CHOSEN.vm_size}, 0 to {CHOSEN.max_nodes} nodes, dedicated; "
+    "this job takes 1",
     "  scale-down:  idle nodes are removed after 40 min (2400 s); at 0 nodes the cluster costs nothing",
     "  time limit:  2 h (7200 s, --max-hours), then Azure ML cancels the job",
     "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (a dry run does not read the cluster)",
@@ -72,7 +73,9 @@ def test_dry_run_with_the_datastore_shows_the_data_mount(project_copy, offline):
     env, network_log = offline
     result = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
     assert result.returncode == 0, result.stderr
-    assert f"arguments:    --data-path $AZUREML_DATAREFERENCE_cifar10 {' '.join(CHECKPOINTS)} --epochs 3" in result.stdout
+    assert (
+        f"arguments:    --data-path $AZUREML_DATAREFERENCE_cifar10 {' '.join(CHECKPOINTS)} --epochs 3" in result.stdout
+    )
     assert "output:       checkpoints: mount (read-write) workspaceblobstore/checkpoints/{run-id} " in result.stdout
     assert "data:         mount workspaceblobstore/datasets/cifar10" in result.stdout
     assert not network_log.exists()

@@ -50,3 +50,13 @@ def ignore_rules(source_dir):
 
     ignore = get_ignore_file(source_dir)
     return ignore.is_file_excluded, (Path(ignore.path) if ignore.exists() else None)
+
+
+def existing_cluster(ml_client, name):
+    """The workspace's cluster of that name, or None."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        return ml_client.compute.get(name)
+    except ResourceNotFoundError:
+        return None

@@ -13,7 +13,8 @@ CHOSEN = settings.load()
 CHECKPOINTS = "--checkpoint-dir ${{outputs.checkpoints}}"  # Azure ML puts the mounted output's path here
 COST_BLOCK = [
     "cost (nodes are billed per minute while they are up):",
-    f"  cluster:     {CHOSEN.compute_name}: {CHOSEN.vm_size}, 0 to {CHOSEN.max_nodes} nodes, dedicated; this job takes 1",
+    f"  cluster:     {CHOSEN.compute_name}: {CHOSEN.vm_size}, 0 to {CHOSEN.max_nodes} nodes, dedicated; "
+    "this job takes 1",
     "  scale-down:  idle nodes are removed after 40 min (2400 s); at 0 nodes the cluster costs nothing",
     "  time limit:  2 h (7200 s, --max-hours), then Azure ML cancels the job",
     "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (a dry run does not read the cluster)",
@@ -247,7 +248,9 @@ def test_data_job_sends_the_mounted_data_asset_as_the_data_path():
     args = arguments.submission_arguments("test", ["--gpu", "--", "--epochs", "3"])
     data = script("06-run-pytorch-data.py")["cifar10_input"]()
     body, environment = sent_job(submission.training_job(args, data=data))
-    assert body["command"] == "python train.py --data-path ${{inputs.data}} " + CHECKPOINTS + " --device cuda --epochs 3"
+    assert (
+        body["command"] == "python train.py --data-path ${{inputs.data}} " + CHECKPOINTS + " --device cuda --epochs 3"
+    )
     assert_checkpoint_output(body)
     assert body["inputs"] == {
         "data": {
@@ -309,7 +312,11 @@ def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(capsy
     class Compute:  # ml_client.compute, whose get() reads the cluster from the workspace over the network
         def get(self, name):
             return AmlCompute(
-                name=name, size="Standard_NC4as_T4_v3", tier="low_priority", max_instances=2, idle_time_before_scale_down=900
+                name=name,
+                size="Standard_NC4as_T4_v3",
+                tier="low_priority",
+                max_instances=2,
+                idle_time_before_scale_down=900,
             )
 
     class Client:
