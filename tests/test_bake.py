@@ -15,7 +15,7 @@ PROJECT_FILES = {
     "aml/arguments.py", "aml/costs.py", "aml/preflight.py", "aml/sdk.py", "aml/login.py", "aml/submission.py",
     "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",
     "06-run-pytorch-data.py", "99-clean-up.py", "aml/quota.py", "aml/cleanup.py", "aml/remote_error.py",
-    "tests/test_remote_error.py", "tests/test_clean_up.py", "tests/test_operations.py",
+    "tests/test_remote_error.py", "tests/test_clean_up.py", "tests/test_operations.py", "tests/azure_answers.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/train.py", "src/checkpoints.py",
     "src/device.py", "src/distributed.py", "src/flags.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",

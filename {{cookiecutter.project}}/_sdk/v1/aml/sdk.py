@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from aml.messages import fail
+from aml.messages import bounded, fail
 from aml.settings import ENV_FILE, ROOT, env_name
 
 NAME = "azureml-core (the Azure ML SDK v1)"
@@ -55,3 +55,9 @@ def existing_cluster(ws, name):
         return ComputeTarget(workspace=ws, name=name)
     except ComputeTargetException:
         return None
+
+
+def delete_cluster(ws, cluster, timeout):
+    """Start deleting the cluster: Azure takes a minute or two, which Studio's Compute page shows."""
+    bounded(cluster.delete, timeout, f"deleting cluster {cluster.name!r}", "run again")
+    print(f"Azure is deleting cluster {cluster.name!r} (a minute or two; Studio's Compute page shows it).")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from aml.messages import fail
+from aml.messages import bounded, fail
 from aml.settings import ENV_FILE, ROOT, env_name
 
 NAME = "azure-ai-ml (the Azure ML SDK v2) or azure-identity"
@@ -60,3 +60,16 @@ def existing_cluster(ml_client, name):
         return ml_client.compute.get(name)
     except ResourceNotFoundError:
         return None
+
+
+def delete_cluster(ml_client, cluster, timeout):
+    """Delete the cluster and wait until it is gone (its own time limit: the nodes of an idle cluster are gone)."""
+    from aml.cleanup import DELETE_TIMEOUT_S
+
+    bounded(
+        lambda: ml_client.compute.begin_delete(cluster.name).result(),
+        DELETE_TIMEOUT_S,
+        f"deleting cluster {cluster.name!r}",
+        "run again",
+    )
+    print(f"Deleted cluster {cluster.name!r}.")

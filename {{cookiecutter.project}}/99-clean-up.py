@@ -16,10 +16,10 @@ def main(argv=None):
         cleanup.confirm(args, f"resource group {group!r} and everything in it", group)
         cleanup.delete_resource_group(group, config_subscription(workspace[1]), args.timeout)
         return
-    ml_client = login.connect(workspace, args.timeout)
+    connection = login.connect(workspace, args.timeout)
     clusters = [
         messages.bounded(
-            lambda n=n: sdk.existing_cluster(ml_client, n), args.timeout, f"looking up cluster {n!r}", "run again"
+            lambda n=n: sdk.existing_cluster(connection, n), args.timeout, f"looking up cluster {n!r}", "run again"
         )
         for n in args.clusters
     ]
@@ -31,13 +31,7 @@ def main(argv=None):
     names = ", ".join(cluster.name for cluster in found)
     cleanup.confirm(args, f"cluster(s) {names} of workspace {name!r}", name)
     for cluster in found:
-        messages.bounded(
-            lambda c=cluster: ml_client.compute.begin_delete(c.name).result(),
-            cleanup.DELETE_TIMEOUT_S,
-            f"deleting cluster {cluster.name!r}",
-            "run again",
-        )
-        print(f"Deleted cluster {cluster.name!r}.")
+        sdk.delete_cluster(connection, cluster, args.timeout)
 
 
 if __name__ == "__main__":
