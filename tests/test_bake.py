@@ -150,3 +150,44 @@ def test_v1_readme_notes_the_end_of_support_and_the_answer_that_switches_to_v2(t
     assert "the answer `sdk` set to `v2`" not in v2_readme and " sdk=v2 " not in v2_readme and "`azure-ai-ml`" in v2_readme.split("##")[0]
     outside_the_note = "\n".join(line for line in v2_readme.splitlines() if not line.startswith(">"))
     assert "mlflow.log_metric('loss', loss, step=steps)" in v2_readme and "run.log" not in outside_the_note
+
+
+# The tutorial's own comments, in its order, that a beginner finds in src/train.py
+TUTORIAL_ORDER = ("# download CIFAR 10 data", "# define convolutional network", "# set up pytorch loss", "# train the network",
+                  "# zero the parameter gradients", "# forward + backward + optimize", "# print statistics",
+                  "Finished Training")
+LOG_LINE = {"v1": "run.log('loss', loss)", "v2": "mlflow.log_metric('loss', loss, step=steps)"}
+MAX_TRAIN_LINES = 130  # non-blank lines of src/train.py: a straight recipe
+MAX_MODULE_LINES = 250  # any module of the project, its tests apart
+
+
+def local_imports(path, modules):
+    """The names among `modules` that a Python file imports (absolute imports only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module.split(".")[0] for node in ast.walk(tree)
+              if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+    return names & modules
+
+
+@pytest.mark.parametrize("sdk", ["v1", "v2"])
+def test_train_py_is_a_short_recipe_in_the_tutorials_order_and_the_layers_stay_apart(tmp_path, sdk):
+    project = bake(tmp_path, sdk=sdk)
+    train = (project / "src/train.py").read_text()
+    assert len([line for line in train.splitlines() if line.strip()]) <= MAX_TRAIN_LINES
+    positions = [train.index(step) for step in TUTORIAL_ORDER]
+    assert positions == sorted(positions) and positions[-3] < train.index(LOG_LINE[sdk]) < positions[-1]
+    for path in project.rglob("*.py"):
+        if "tests" not in path.relative_to(project).parts:
+            assert len(path.read_text().splitlines()) <= MAX_MODULE_LINES, path
+    src_modules = {path.stem for path in (project / "src").glob("*.py")}
+    root_modules = {path.stem for path in project.glob("*.py")} | {"aml"}
+    for path in (project / "src").glob("*.py"):  # src/ is uploaded alone: it imports nothing from outside it
+        assert not local_imports(path, root_modules), path
+    for path in project.glob("[0-9][0-9]-*.py"):  # each script: the helper layer, never src/ or another script
+        assert local_imports(path, root_modules | src_modules) <= {"aml"}, path
+    sdk_module = {"v1": "azureml", "v2": "azure"}[sdk]
+    for path in (project / "aml").glob("*.py"):  # the SDK is imported by the helper layer's per-SDK modules only
+        text = path.read_text()
+        uses_sdk = re.search(rf"^\s*(from|import) {sdk_module}\b", text, re.M) is not None
+        assert not uses_sdk or path.stem in {"sdk", "login", "submission"}, path
