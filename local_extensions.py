@@ -1,8 +1,8 @@
 """Checks of the cookiecutter answers against Azure's and the file system's rules, run as the answers are rendered."""
-import importlib.util
 import json
 import re
 import shlex
+import types
 from pathlib import Path
 
 from cookiecutter.exceptions import FailedHookException
@@ -10,11 +10,12 @@ from jinja2.ext import Extension
 
 
 def _load_names():
-    """The project's own rules for its Azure ML names (aml/names.py of the generated project), loaded by path."""
+    """The project's own rules for its Azure ML names (aml/names.py of the generated project), read by path and run
+    without writing bytecode: a __pycache__ beside it would be baked into every project."""
     path = Path(__file__).resolve().parent / "{{cookiecutter.project}}" / "aml" / "names.py"
-    spec = importlib.util.spec_from_file_location("aml_cifar_template_names", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = types.ModuleType("aml_cifar_template_names")
+    module.__file__ = str(path)
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
     return module
 
 
