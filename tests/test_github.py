@@ -390,8 +390,13 @@ def test_update_from_a_newer_template_as_the_readme_says_brings_only_the_templat
     result = subprocess.run([sys.executable, "-m", "cookiecutter", *args], cwd=project, capture_output=True,
                             text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
-    assert git(project, "status", "--porcelain").splitlines() == [" M .cookiecutter.json", " M src/model.py",
-                                                                   "?? notes.md"]
+    assert git(project, "status", "--porcelain").splitlines() == [" M .cookiecutter.json", " M README.md",
+                                                                   " M src/model.py", "?? notes.md"]
+    # README.md: only its re-bake command, which names where the template came from (here another folder)
+    readme = [line for line in git(project, "diff", "-U0", "README.md").splitlines()
+              if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert [line[1:].replace(str(newer), str(TEMPLATE)) for line in readme if line.startswith("+")] == [
+        line[1:] for line in readme if line.startswith("-")] and len(readme) == 2
     assert "+# A change in a newer version of the template." in git(project, "diff", "src/model.py")
     changed = [line for line in git(project, "diff", "-U0", ".cookiecutter.json").splitlines()
                if line[:1] in "+-" and line[:3] not in ("+++", "---")]

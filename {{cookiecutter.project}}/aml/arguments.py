@@ -12,9 +12,7 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
     own flags; args.max_seconds is --max-hours in seconds."""
     chosen = chosen or settings.load()
     compute, experiment, timeout = chosen.compute_name, chosen.experiment_name, settings.TIMEOUT_S
-    parser = argparse.ArgumentParser(
-        description=description, epilog="example: python %(prog)s --wait -- --epochs 10"
-    )
+    parser = argparse.ArgumentParser(description=description, epilog="example: python %(prog)s --wait -- --epochs 10")
     parser.add_argument("--dry-run", action="store_true", help="build the run offline, print it, submit nothing")
     parser.add_argument("--wait", action="store_true", help="stream the run's log here until it ends")
     parser.add_argument(
