@@ -98,8 +98,8 @@ def rebake_command(cookiecutter, **changes):
 
     A replay file cannot be combined with changed answers, so every answer is given on the command line."""
     template = cookiecutter.get("_template", "TEMPLATE")
-    if not re.match(r"^([a-z]+:|/|[A-Za-z]:\\)", template) and cookiecutter.get("_repo_dir"):
-        template = str(Path(cookiecutter["_repo_dir"]).resolve())  # a relative folder: as seen from anywhere
+    if not re.match(r"^([a-z]+:|/|[A-Za-z]:\\)", template):  # a relative folder: this template's, from anywhere
+        template = str(Path(__file__).resolve().parent)  # (cookiecutter renders in another folder than it was run in)
     words = ["cookiecutter", "--no-input", "--output-dir", ".."]
     if cookiecutter.get("_checkout"):
         words += ["--checkout", cookiecutter["_checkout"]]
