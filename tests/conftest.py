@@ -28,6 +28,19 @@ OPTIONS["python_version"] = [CONTEXT["python_version"]] + [
 OPTIONS["sdk"] = [CONTEXT["sdk"]] + [v for v in local_extensions.SDKS if v != CONTEXT["sdk"]]
 
 
+def pytest_collection_modifyitems(items):
+    """The baked suites' runs (the longest tests) first, each at the front of its own worker's share: pytest-xdist's
+    worksteal gives the k-th of n workers len // (n - k) of the tests left, front first."""
+    rest = [item for item in items if not item.get_closest_marker("baked_suite")]
+    suites = [item for item in items if item.get_closest_marker("baked_suite")]
+    order, left = [], len(items)
+    for k, suite in enumerate(suites):
+        share = left // (len(suites) - k)
+        order += [suite, *rest[:share - 1]]
+        rest, left = rest[share - 1:], left - share
+    items[:] = order + rest
+
+
 def option_combinations():
     """Each combination of the values of every choice and boolean, as extra_context dicts (the defaults first)."""
     keys = sorted(OPTIONS)

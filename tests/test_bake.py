@@ -14,10 +14,12 @@ PROJECT_FILES = {
     ".azureml/settings.yml", "aml/__init__.py", "aml/names.py", "aml/settings.py", "aml/messages.py",
     "aml/arguments.py", "aml/costs.py", "aml/preflight.py", "aml/sdk.py", "aml/login.py", "aml/submission.py",
     "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",
-    "06-run-pytorch-data.py", "99-clean-up.py", "aml/quota.py", "aml/cleanup.py", "aml/remote_error.py",
+    "06-run-pytorch-data.py", "07-download-model.py", "99-clean-up.py", "aml/downloads.py", "aml/models.py",
+    "aml/quota.py", "aml/cleanup.py", "aml/remote_error.py",
     "tests/test_remote_error.py", "tests/test_clean_up.py", "tests/test_operations.py", "tests/azure_answers.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/train.py", "src/checkpoints.py",
     "src/device.py", "src/distributed.py", "src/flags.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
+    "src/predict.py", "tests/test_predict.py", "tests/test_download_model.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
     "tests/test_train.py", "tests/test_distributed.py", "tests/test_tracking.py",
     "tests/script_helpers.py", "tests/sdk_fixtures.py", "aml/requirements.py", "tests/test_first_hour.py", "tests/test_login.py", "tests/test_submission.py",
@@ -190,4 +192,4 @@ def test_train_py_is_a_short_recipe_in_the_tutorials_order_and_the_layers_stay_a
     for path in (project / "aml").glob("*.py"):  # the SDK is imported by the helper layer's per-SDK modules only
         text = path.read_text()
         uses_sdk = re.search(rf"^\s*(from|import) {sdk_module}\b", text, re.M) is not None
-        assert not uses_sdk or path.stem in {"sdk", "login", "submission"}, path
+        assert not uses_sdk or path.stem in {"sdk", "login", "submission", "models"}, path

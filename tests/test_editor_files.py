@@ -26,8 +26,9 @@ from conftest import TEMPLATE, bake, local_extensions, resolve_vscode, vscode_va
 SCHEMAS = TEMPLATE.parent / "shared" / "schemas"
 needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"the shared schemas are not at {SCHEMAS}")
 AZURE_TASKS = {"Submit to Azure", "Run hello on Azure", "Create workspace", "Create compute cluster",
-               "Show the last run's error", "Clean up Azure resources"}
-LOCAL_TASKS = {"Dry-run submission", "Train locally", "Run tests"}
+               "Show the last run's error", "Download model from Azure", "Clean up Azure resources"}
+LOCAL_TASKS = {"Dry-run submission", "Train locally", "Predict images", "Run tests"}
+IMAGE_TASKS = {"Predict images"}  # run on the file open in the editor: an image
 # Runs pre-commit, whose hooks come from GitHub (unreachable here): its checks run with the pinned tools in test_github
 LINT_TASK = {"Lint": ["-m", "pre_commit", "run", "--all-files"]}
 SERVER_TASKS = {"v1": set(), "v2": {"Show metrics locally"}}  # run until stopped: tested on their own
@@ -231,12 +232,13 @@ def test_devcontainer_has_nothing_bound_to_one_cpu_architecture(cpu_project):
     assert not re.search(r"--platform|amd64|x86_64|aarch64|arm64", text)
 
 
-def run_task(task, project, timeout, python=None, more_args=()):
+def run_task(task, project, timeout, python=None, more_args=(), file=None):
     """Run a tasks.json task as VS Code would: its command and args with variables resolved, from its folder.
 
-    python: the interpreter selected in VS Code (default: this one); more_args: appended, as to narrow a test run.
+    python: the interpreter selected in VS Code (default: this one); more_args: appended, as to narrow a test run;
+    file: the file open in the editor.
     """
-    variables = vscode_variables(project)
+    variables = vscode_variables(project, file)
     if python is not None:
         variables["command:python.interpreterPath"] = str(python)
     task = resolve_vscode(task, variables)
@@ -259,7 +261,8 @@ def test_every_task_succeeds_offline_or_fails_fast_asking_for_azure(project):
         if label == "Run tests":  # the project's whole suite: run once per SDK, in the post-create test below
             continue
         started = time.monotonic()
-        result = run_task(task, project, timeout=600)
+        image = open_image(project) if label in IMAGE_TASKS else None  # after "Train locally" made outputs/model.pt
+        result = run_task(task, project, timeout=600, file=image)
         seconds = time.monotonic() - started
         if label in AZURE_TASKS:
             assert result.returncode == 1 and "Traceback" not in result.stderr, (label, result.stderr)
@@ -268,6 +271,17 @@ def test_every_task_succeeds_offline_or_fails_fast_asking_for_azure(project):
             assert seconds < 15, (label, seconds)
         else:
             assert result.returncode == 0, (label, result.stdout[-3000:], result.stderr[-3000:])
+        if label in IMAGE_TASKS:
+            assert re.search(rf"^{image.name}: \w+ \d+\.\d%", result.stdout, re.M), result.stdout
+
+
+def open_image(project):
+    """A photo-sized JPEG in the project, as a user opens one in the editor."""
+    from PIL import Image
+
+    path = project / "my-photo.jpg"
+    Image.new("RGB", (120, 90), (200, 120, 40)).save(path)
+    return path
 
 
 def start_task(task, project, output):
@@ -349,7 +363,8 @@ def test_show_metrics_task_serves_the_metrics_of_a_local_training_run_until_stop
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sdk", ["v1", "v2"])
+@pytest.mark.baked_suite
+@pytest.mark.parametrize("sdk", ["v2", "v1"])  # v2's is the longer: first
 def test_post_create_script_readies_a_fresh_environment_in_which_the_projects_whole_suite_passes(tmp_path, sdk):
     """The one run of each SDK's baked suite: post-create.sh installs the environment file into a new virtual
     environment and trains; there the "Run tests" task, as VS Code runs it, passes every test and skips none."""

@@ -207,6 +207,7 @@ def test_the_bakes_next_command_and_every_offline_command_of_the_readme_do_what_
     assert named.group(2) in commands, "the bake's next command is one the README gives as offline"
     assert any(c.startswith("python src/train.py") for c in commands) and "python -m pytest" in commands
     assert any("--dry-run" in c for c in commands) and any("aml/requirements.py" in c for c in commands)
+    assert any(c.startswith("python src/predict.py") for c in commands) and "python 07-download-model.py --dry-run" in commands
     for command in commands:
         if command == "python -m pytest":
             continue  # the whole suite, minutes: test_generated_project runs exactly this in a fresh bake
@@ -221,6 +222,9 @@ def test_the_bakes_next_command_and_every_offline_command_of_the_readme_do_what_
             metrics = json.loads((project / "outputs" / "metrics.json").read_text())
             assert metrics["loss"] is not None and len(metrics["losses"]) == 10
             assert time.monotonic() - started < 300, "seconds, as the README says (a slow shared machine: minutes)"
+        if "src/predict.py" in command:  # the model step 4 trained classifies a sample and draws it as a grid
+            assert re.search(r"^\d+ of the 16 test images classified right", result.stdout, re.M), command
+            assert (project / "outputs" / "predictions.png").stat().st_size > 10_000, command
         if "aml/requirements.py" in command:
             pip = (project / "requirements.txt").read_text().splitlines()
             assert pip and all(line in (project / ".azureml" / "pytorch-env.yml").read_text() for line in pip)

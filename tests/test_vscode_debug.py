@@ -151,6 +151,8 @@ def same_file(a, b):
     pytest.param("v1", "Debug submission (dry run)", "04-run-pytorch.py",
                  "submission.submit(job, args, workspace)", "Dry run: nothing is submitted.",
                  id="v1-dry-run-submission"),
+    pytest.param("v1", "Predict (debug)", "src/predict.py", "print(result_line(results[-1]))",
+                 "of the 16 test images classified right", id="predict"),  # the same predict.py in both SDKs
     pytest.param("v2", "Train locally (debug)", "src/train.py", "mlflow.log_metric('loss', loss, step=steps)",
                  "Finished Training", id="v2-train-locally"),
     pytest.param("v2", "Debug submission (dry run)", "04-run-pytorch.py",
@@ -159,6 +161,10 @@ def same_file(a, b):
 ])
 def test_f5_configuration_stops_at_the_breakpoint_and_exits_cleanly(tmp_path, sdk, name, source, marker, printed):
     project = bake(tmp_path, sdk=sdk)
+    if source == "src/predict.py":  # it classifies with the model that training saves
+        trained = subprocess.run([sys.executable, "src/train.py", "--synthetic", "200", "--epochs", "1"], cwd=project,
+                                 capture_output=True, text=True, timeout=300)
+        assert trained.returncode == 0, trained.stderr
     configurations = json5.loads((project / ".vscode" / "launch.json").read_text(encoding="utf-8"))["configurations"]
     [configuration] = [c for c in configurations if c["name"] == name]
     breakpoint_file = project / source

@@ -108,6 +108,20 @@ def compute_arguments(description, argv=None, chosen=None):
     return args
 
 
+def hello_arguments(description, argv=None, chosen=None):
+    """Read 03's flags: compute, timeout, time limit; args.max_seconds is --max-hours in seconds, args.experiment the
+    hello-world experiment of the settings."""
+    chosen = chosen or settings.load()
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--compute", default=chosen.compute_name)
+    parser.add_argument("--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login (default: 60)")
+    costs.add_max_hours(parser, settings.HELLO_MAX_HOURS)
+    args = parser.parse_args(argv)
+    args.max_seconds = costs.max_seconds(args.max_hours)
+    args.experiment = chosen.hello_experiment_name
+    return args
+
+
 def upload_arguments(description, argv=None):
     """Read 05's flags; args.batches is the cifar-10-batches-py folder to upload, checked to hold CIFAR-10."""
     parser = argparse.ArgumentParser(description=description)
@@ -121,4 +135,34 @@ def upload_arguments(description, argv=None):
             "download it once with python src/train.py --epochs 1, or put the extracted "
             f"cifar-10-batches-py folder into {args.data_path}",
         )
+    return args
+
+
+def download_arguments(description, argv=None, chosen=None):
+    """Read 07's flags: the run (default: the latest completed one of --experiment), the model's name, dry run and
+    timeout; each name checked against its rule (aml/names.py) before any network call."""
+    from aml import downloads  # 07's own module: the model's default name
+
+    chosen = chosen or settings.load()
+    experiment, model = chosen.experiment_name, downloads.MODEL_NAME
+    parser = argparse.ArgumentParser(description=description, epilog="example: python %(prog)s --run-id RUN_ID")
+    parser.add_argument(
+        "--run-id", help="the training run, by its id in Azure ML Studio (default: the latest completed run)"
+    )
+    parser.add_argument("--experiment", default=experiment, help=f"its experiment (default: {experiment})")
+    parser.add_argument("--model-name", default=model, help=f"the workspace model to register (default: {model})")
+    parser.add_argument("--dry-run", action="store_true", help="say what would be downloaded and registered, offline")
+    parser.add_argument(
+        "--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login and each look-up (default: 60)"
+    )
+    args = parser.parse_args(argv)
+    for flag, rule_name in (
+        ("--run-id", "run_id"),
+        ("--experiment", "experiment_name"),
+        ("--model-name", "model_name"),
+    ):
+        value = getattr(args, flag[2:].replace("-", "_"))
+        rule = value is not None and names.broken_rule(rule_name, value)
+        if rule:
+            fail(f"{flag} {value!r} breaks its rule", f"use {rule}")
     return args

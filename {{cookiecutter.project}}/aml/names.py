@@ -53,6 +53,16 @@ RULES = {
         _optional(_pattern(r"[a-z][a-z0-9]{1,39}")),
         "empty, or an Azure region name such as eastus or westeurope",
     ),
+    # a registered model's name (07-download-model.py --model-name), as azureml-core checks it before registering
+    "model_name": (
+        _pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}"),
+        "1-255 characters: letters, digits, '-', '_' or '.', starting with a letter or digit",
+    ),
+    # a run's id (SDK v2: a job's name), which also names its folder outputs/<run id>/ (07-download-model.py)
+    "run_id": (
+        _pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}"),
+        "1-255 characters: letters, digits, '_' or '-', starting with a letter or digit (as Azure ML Studio shows it)",
+    ),
 }
 
 

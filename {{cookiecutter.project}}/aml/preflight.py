@@ -17,6 +17,7 @@ PACKAGES = {
     "numpy": "numpy",
     "matplotlib": "matplotlib",
     "tqdm": "tqdm",
+    "PIL": "pillow",  # predict.py reads image files with it (torchvision installs it too)
     **sdk.PACKAGES,  # the SDK's own: the run's metrics
 }
 

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path, PurePosixPath
 
-from aml.messages import fail
+from aml.messages import fail, summary
 from aml.settings import ROOT, SOURCE_DIR
 
 LAST_RUN_FILE = ROOT / ".azureml" / "last-run.txt"  # the id of the run 04 or 06 submitted last (not in git)
@@ -40,6 +40,16 @@ def run_id(given, path=None):
             "submit one: python 04-run-pytorch.py, or name a run: python 04-run-pytorch.py --logs RUN_ID",
         )
     return text
+
+
+def failed(what, run, error):
+    """Stop with the failed run's message, once its traceback is shown: what ('run' or 'job'), its id, the SDK's
+    error in a line, and the fix (the traceback's line in src/, or --logs to see it again)."""
+    fail(
+        f"{what} {run} failed: {summary(error)}",
+        "fix the line the traceback above names in src/, then submit again "
+        f"(python 04-run-pytorch.py --logs {run} shows it again)",
+    )
 
 
 def pick_log(logs):

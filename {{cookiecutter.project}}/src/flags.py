@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from device import CHOICES
 from paths import default_data_path, default_output_dir
 
 DESCRIPTION = "Train the tutorial's CNN on CIFAR-10 and log its loss (alone, or as one of several processes)."
@@ -30,7 +31,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--device",
-        choices=["auto", "cpu", "cuda", "mps"],
+        choices=CHOICES,
         default="auto",
         help="where to train: auto takes CUDA, then MPS, then the CPU (default: auto)",
     )

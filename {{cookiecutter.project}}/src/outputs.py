@@ -8,6 +8,8 @@ import torch
 
 from distributed import unwrap
 
+MODEL_FILE = "model.pt"  # the trained weights (Net's state_dict), which predict.py reads
+
 
 def progress(iterable, **options):
     """A tqdm progress bar over iterable on a terminal; the plain iterable in logs, pipes and without tqdm."""
@@ -36,16 +38,41 @@ def save_outputs(output_dir, net, metrics):
     matplotlib is there; return the paths saved."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    torch.save(unwrap(net).state_dict(), output_dir / "model.pt")
+    torch.save(unwrap(net).state_dict(), output_dir / MODEL_FILE)
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    saved = [output_dir / "model.pt", output_dir / "metrics.json"]
+    saved = [output_dir / MODEL_FILE, output_dir / "metrics.json"]
     if plot_loss(metrics, output_dir / "loss.png"):
         saved.append(output_dir / "loss.png")
     return saved
 
 
 def plot_loss(metrics, path):
-    """Plot the logged losses, with the test accuracy as title, into path; False (and one line) without matplotlib."""
+    """Plot the losses (test accuracy as title) beside each class's test accuracy; False without matplotlib."""
+    plt = pyplot(path)
+    if plt is None:
+        return False
+    figure, (axes, classes) = plt.subplots(1, 2, figsize=(11, 4), width_ratios=(3, 2))
+    steps = [metrics["log_interval"] * (i + 1) for i in range(len(metrics["losses"]))]
+    axes.plot(steps, metrics["losses"], marker="o" if len(steps) < 50 else None, label="training loss")
+    axes.set_xlabel("mini-batches")
+    axes.set_ylabel("loss")
+    axes.set_title(f"test accuracy {100 * metrics['accuracy']:.1f}%")
+    axes.legend()
+    names, values = zip(*metrics["class_accuracy"].items(), strict=True)
+    classes.bar(names, [100 * value for value in values], color="tab:green")
+    classes.axhline(100 * metrics["accuracy"], color="grey", linestyle="--")
+    classes.set_ylim(0, 100)
+    classes.set_ylabel("test accuracy (%)")
+    classes.set_title("test accuracy per class (dashes: all classes)")
+    classes.tick_params(axis="x", labelrotation=45)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return True
+
+
+def pyplot(path):
+    """matplotlib.pyplot, drawing without a screen; None (and one line, saying there is no path) without matplotlib."""
     try:
         import matplotlib
 
@@ -53,18 +80,8 @@ def plot_loss(metrics, path):
         import matplotlib.pyplot as plt
     except ImportError:
         missing("matplotlib", f"no {path.name}")
-        return False
-    figure, axes = plt.subplots(figsize=(7, 4))
-    steps = [metrics["log_interval"] * (i + 1) for i in range(len(metrics["losses"]))]
-    axes.plot(steps, metrics["losses"], marker="o" if len(steps) < 50 else None, label="training loss")
-    axes.set_xlabel("mini-batches")
-    axes.set_ylabel("loss")
-    axes.set_title(f"test accuracy {100 * metrics['accuracy']:.1f}%")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return True
+        return None
+    return plt
 
 
 def summary(metrics, saved, synthetic, show_metrics=None):

@@ -7,7 +7,7 @@ import torch
 import torch.optim as optim
 
 from checkpoints import Checkpoint, stopped_note
-from data import ResidentLoader, load_cifar10
+from data import CLASSES, ResidentLoader, load_cifar10
 from device import pick_device, seconds_since
 from distributed import (
     distribute,
@@ -105,12 +105,13 @@ def train(args):
         print(f'Trained {images} images in {seconds:.1f} s: {images / seconds:.0f} images/s on {device}')
 
     # test the network on the images it has not seen
-    accuracy = evaluate(net, ResidentLoader(testset, batch_size=1000, device=device, shuffle=False))
+    accuracy, class_accuracy = evaluate(net, ResidentLoader(testset, batch_size=1000, device=device, shuffle=False))
     metrics = {
         "loss": losses[-1] if losses else None,
         "losses": losses,
         "log_interval": args.log_interval,
         "accuracy": accuracy,
+        "class_accuracy": class_accuracy,
         "images": images,
         "test_images": len(testset),
         "seconds": seconds,
@@ -122,9 +123,11 @@ def train(args):
     if is_main():
 {%- if cookiecutter.sdk == "v1" %}
         run.log('accuracy', accuracy)
+        run.log_table('class_accuracy', {'class': list(class_accuracy), 'accuracy': list(class_accuracy.values())})
 {%- else %}
         # log accuracy metric with MLflow, and end the run
         mlflow.log_metric('accuracy', accuracy)
+        mlflow.log_metrics({f'class_accuracy/{name}': value for name, value in class_accuracy.items()})
         mlflow.end_run()
 {%- endif %}
         print(f'Accuracy on the {len(testset)} test images: {100 * accuracy:.1f}%')
@@ -136,12 +139,13 @@ def train(args):
 
 
 def evaluate(net, testloader):
-    """The fraction of test images that net classifies correctly."""
-    correct = 0
+    """The fraction of test images that net classifies correctly: of all, and of each class (by name, as in CLASSES)."""
+    correct = torch.zeros(len(CLASSES), dtype=torch.long, device=testloader.labels.device)
     with torch.no_grad():
         for images, labels in testloader:
-            correct += (net(images).argmax(dim=1) == labels).sum()
-    return correct.item() / len(testloader.labels)
+            correct += torch.bincount(labels[net(images).argmax(dim=1) == labels], minlength=len(CLASSES))
+    per_class = correct / torch.bincount(testloader.labels, minlength=len(CLASSES)).clamp(min=1)
+    return correct.sum().item() / len(testloader.labels), dict(zip(CLASSES, per_class.tolist(), strict=True))
 
 
 def main(argv=None):

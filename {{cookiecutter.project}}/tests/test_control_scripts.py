@@ -13,7 +13,7 @@ from aml import arguments, costs, messages, preflight, sdk, settings
 
 import pytest
 from conftest import run_script
-from script_helpers import FAKE_SERVICE_PRINCIPAL, NO_LOGIN, SUBSCRIPTION, fake_az, script, write_config
+from script_helpers import FAKE_SERVICE_PRINCIPAL, NO_LOGIN, SUBSCRIPTION, fake_az, path_with, script, write_config
 
 
 def test_snapshot_follows_amlignore_over_gitignore(project_copy):
@@ -228,7 +228,7 @@ def test_create_workspace_logs_in_as_the_other_scripts_do_for_its_subscription(p
         "--timeout",
         "30",
         cwd=project_copy,
-        env={**env, **NO_LOGIN, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
+        env={**env, **NO_LOGIN, "PATH": path_with(tmp_path)},
         timeout=120,
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr

@@ -159,8 +159,10 @@ class Preempted(Exception):
 FLAGS = ["--synthetic", "400", "--epochs", "2", "--log-interval", "25", "--seed", "0", "--checkpoint-every", "30"]
 
 
-def stop_at_step_60(out, monkeypatch):
-    """Train with FLAGS into out until the machine goes away after the checkpoint at step 60 (of 100 per epoch)."""
+def stop_at_step_60(out, monkeypatch, kept=None):
+    """Train with FLAGS into out (its checkpoints into kept, when given) until the machine goes away after the
+    checkpoint at step 60 (of 100 per epoch); the flags it trained with."""
+    flags = FLAGS + ["--output-dir", str(out)] + (["--checkpoint-dir", str(kept)] if kept else [])
     saved, save = [], checkpoints.Checkpoint.save
 
     def save_then_stop(self, epoch, step, *rest):
@@ -172,9 +174,10 @@ def stop_at_step_60(out, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(checkpoints.Checkpoint, "save", save_then_stop)
         with pytest.raises(Preempted):
-            train.train(train.parse_args(FLAGS + ["--output-dir", str(out)]))
+            train.train(train.parse_args(flags))
     assert saved == [(0, 30), (0, 60)]
-    assert sorted(path.name for path in out.iterdir()) == ["checkpoint.pt"]
+    assert sorted(path.name for path in (kept or out).iterdir()) == ["checkpoint.pt"]
+    return flags
 
 
 def test_checkpoint_every_k_steps_saves_mid_epoch_and_resuming_from_it_finishes_the_same_run(
@@ -356,19 +359,7 @@ def test_a_job_restarted_on_a_fresh_node_resumes_from_its_checkpoint_dir(tmp_pat
     monkeypatch.setenv("AZUREML_RUN_ID", "cifar_1700000000_0a1b2c3d")  # a job, which Azure ML may restart
     whole = train.train(train.parse_args(FLAGS + ["--output-dir", str(tmp_path / "whole")]))
     out, kept = tmp_path / "outputs", tmp_path / "checkpoints"  # ./outputs, and the job's datastore folder
-    flags = FLAGS + ["--output-dir", str(out), "--checkpoint-dir", str(kept)]
-    saved, save = [], checkpoints.Checkpoint.save
-
-    def save_then_stop(self, epoch, step, *rest):
-        save(self, epoch, step, *rest)
-        saved.append((epoch, step))
-        if len(saved) == 2:
-            raise Preempted
-
-    with monkeypatch.context() as patch:
-        patch.setattr(checkpoints.Checkpoint, "save", save_then_stop)
-        with pytest.raises(Preempted):
-            train.train(train.parse_args(flags))
+    flags = stop_at_step_60(out, monkeypatch, kept)
     assert sorted(path.name for path in kept.iterdir()) == ["checkpoint.pt"] and not out.exists()
     capsys.readouterr()
     resumed = train.train(train.parse_args(flags))  # the restart, on a node whose ./outputs starts empty

@@ -117,6 +117,17 @@ def test_the_last_run_is_remembered_and_without_one_the_message_says_how_to_get_
     assert submission_arguments("test", ["--logs", "abc"]).logs == "abc"
 
 
+@pytest.mark.parametrize("what", ["run", "job"])  # SDK v1 submits runs, v2 jobs
+def test_a_failed_run_stops_with_its_error_in_a_line_and_how_to_see_it_again(what):
+    with pytest.raises(SystemExit) as stop:
+        remote_error.failed(what, "day1_1700000000_abcd", ValueError("Message: UserError: broken on purpose"))
+    assert str(stop.value) == (
+        f"error: {what} day1_1700000000_abcd failed: UserError: broken on purpose\n"
+        "fix: fix the line the traceback above names in src/, then submit again "
+        "(python 04-run-pytorch.py --logs day1_1700000000_abcd shows it again)"
+    )
+
+
 @pytest.mark.slow
 def test_logs_without_a_workspace_config_says_so_in_one_message_offline(project_copy, offline):
     env, network_log = offline

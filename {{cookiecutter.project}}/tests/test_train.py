@@ -9,11 +9,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 
 import pytest
 import torch
 import torchvision
 from conftest import SRC, run_script
+from PIL import Image
 
 import data
 import device
@@ -258,19 +260,27 @@ def test_resident_loader_follows_the_seed():
     assert orders[0] == orders[1]
 
 
-def test_trained_model_is_tested_saved_and_reloads_to_the_same_accuracy(tmp_path):
+def test_trained_model_is_tested_overall_and_per_class_saved_and_reloads_to_the_same_accuracy(tmp_path):
     metrics = train.train(train.parse_args(QUICK + ["--output-dir", str(tmp_path)]))
     assert metrics["accuracy"] > 0.5  # chance is 0.1
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["accuracy"] == metrics["accuracy"] and saved["losses"] == metrics["losses"]
-    assert {"loss", "accuracy", "images", "test_images", "images_per_sec", "device"} <= set(saved)
-    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {"loss", "accuracy", "class_accuracy", "images", "test_images", "images_per_sec", "device"} <= set(saved)
+    with Image.open(tmp_path / "loss.png") as plot:  # two panels side by side: the loss, the accuracy of each class
+        assert plot.format == "PNG" and plot.size == (1100, 400)
     net = Net()
     net.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))
     net.eval()
     _, testset = data.load_cifar10(None, synthetic=2000)
-    accuracy = train.evaluate(net, data.ResidentLoader(testset, batch_size=1000, shuffle=False))
+    accuracy, class_accuracy = train.evaluate(net, data.ResidentLoader(testset, batch_size=1000, shuffle=False))
     assert accuracy == metrics["accuracy"] and metrics["test_images"] == len(testset) == 400
+    assert class_accuracy == saved["class_accuracy"] == metrics["class_accuracy"]
+    # all 10 classes, each the fraction right of its own test images: weighed by their counts, the overall accuracy
+    assert list(class_accuracy) == list(data.CLASSES) and all(0 <= value <= 1 for value in class_accuracy.values())
+    counts = Counter(data.CLASSES[label] for label in testset.targets)
+    right = [class_accuracy[name] * counts[name] for name in data.CLASSES]
+    assert right == pytest.approx([round(number) for number in right])  # a whole number right in each class
+    assert sum(right) / len(testset) == pytest.approx(accuracy)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")

@@ -1,8 +1,6 @@
 """Run src/hello.py on the compute cluster (tutorial step 3)."""
 
-import argparse
-
-from aml import costs, login, messages, preflight, settings, submission
+from aml import arguments, costs, login, messages, preflight, settings, submission
 
 from azureml.core import Experiment, ScriptRunConfig
 
@@ -23,20 +21,14 @@ def build_run_config(compute, max_seconds=HELLO_MAX_SECONDS):
 
 def main(argv=None):
     """Submit hello.py and print the link to the run in Azure ML Studio."""
-    chosen = settings.load()
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--compute", default=chosen.compute_name)
-    parser.add_argument("--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login (default: 60)")
-    costs.add_max_hours(parser, settings.HELLO_MAX_HOURS)
-    args = parser.parse_args(argv)
-    max_seconds = costs.max_seconds(args.max_hours)
+    args = arguments.hello_arguments(__doc__, argv)
 
     workspace = preflight.check(compute=args.compute, upload=True)
-    config = build_run_config(args.compute, max_seconds)
+    config = build_run_config(args.compute, args.max_seconds)
     ws = login.connect(workspace, args.timeout)
     cluster = costs.read_or_planned(lambda: submission.read_cluster(ws, args.compute), args.compute, args.timeout)
-    costs.print_costs(cluster, max_seconds)
-    experiment = Experiment(workspace=ws, name=chosen.hello_experiment_name)
+    costs.print_costs(cluster, args.max_seconds)
+    experiment = Experiment(workspace=ws, name=args.experiment)
     run = messages.bounded(
         lambda: experiment.submit(config), settings.SUBMIT_TIMEOUT_S, "submitting hello.py", "run again"
     )

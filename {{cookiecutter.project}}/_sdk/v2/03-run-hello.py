@@ -1,8 +1,6 @@
 """Run src/hello.py on the compute cluster (tutorial step 3)."""
 
-import argparse
-
-from aml import costs, login, messages, preflight, settings, submission
+from aml import arguments, costs, login, messages, preflight, settings, submission
 
 from azure.ai.ml import command
 
@@ -25,22 +23,16 @@ def build_job(compute, experiment, max_seconds=HELLO_MAX_SECONDS):
 
 def main(argv=None):
     """Submit hello.py and print the link to the job in Azure ML Studio."""
-    chosen = settings.load()
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--compute", default=chosen.compute_name)
-    parser.add_argument("--timeout", type=float, default=settings.TIMEOUT_S, help="seconds for login (default: 60)")
-    costs.add_max_hours(parser, settings.HELLO_MAX_HOURS)
-    args = parser.parse_args(argv)
-    max_seconds = costs.max_seconds(args.max_hours)
+    args = arguments.hello_arguments(__doc__, argv)
 
     workspace = preflight.check(compute=args.compute, upload=True)
-    job = build_job(args.compute, chosen.hello_experiment_name, max_seconds)
+    job = build_job(args.compute, args.experiment, args.max_seconds)
     submission.job_yaml(job)  # the SDK's own check of the job, offline, as for training
     ml_client = login.connect(workspace, args.timeout)
     cluster = costs.read_or_planned(
         lambda: submission.read_cluster(ml_client, args.compute), args.compute, args.timeout
     )
-    costs.print_costs(cluster, max_seconds)
+    costs.print_costs(cluster, args.max_seconds)
     returned_job = messages.bounded(
         lambda: ml_client.jobs.create_or_update(job), settings.SUBMIT_TIMEOUT_S, "submitting hello.py", "run again"
     )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from aml import costs, login, remote_error
 from aml.arguments import train_arguments
-from aml.messages import bounded, fail, report_on_github, summary
+from aml.messages import bounded, report_on_github
 from aml.preflight import print_snapshot, snapshot, torch_build
 from aml.settings import (
     CHECKPOINT_DATASTORE,
@@ -115,11 +115,7 @@ def wait_for(run):
         run.wait_for_completion(show_output=True)
     except ActivityFailedException as err:
         bring_home(run)
-        fail(
-            f"run {run.id} failed: {summary(err)}",
-            "fix the line the traceback above names in src/, then submit again "
-            f"(python 04-run-pytorch.py --logs {run.id} shows it again)",
-        )
+        remote_error.failed("run", run.id, err)
 
 
 def show_logs(args, connection=None):

@@ -24,6 +24,10 @@ except ImportError:  # azureml-core not installed: metrics go to stdout only
             """Print a metric the way the offline azureml Run does."""
             print(f"metric {name}: {value}")
 
+        def log_table(self, name, value, description=""):
+            """Print a table metric (a dict of columns, each a list), as 'metric class_accuracy: {'class': [...]}'."""
+            print(f"metric {name}: {value}")
+
 
 def show_metrics():
     """The command that charts this run's metrics, for the run's closing lines: none here (Azure ML Studio does)."""

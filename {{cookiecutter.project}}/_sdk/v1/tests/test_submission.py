@@ -2,112 +2,85 @@
 
 import json
 
-from aml import arguments, costs, sdk, settings, submission
+from aml import arguments, sdk, settings, submission
 
 import pytest
-from conftest import run_script
-from script_helpers import pip_entry, script, torch_lines
+from script_helpers import (
+    CLUSTER_COSTS,
+    GPU_ON_2_NODES,
+    READ_CLUSTER,
+    add_snapshot_files,
+    assert_costs_from_the_settings,
+    assert_snapshot_listed,
+    cost_block,
+    dry_run,
+    pip_entry,
+    script,
+    summary_after,
+    summary_page,
+    torch_lines,
+)
 
 CHOSEN = settings.load()
 CHECKPOINTS = ["--checkpoint-dir", "DatasetOutputConfig:checkpoints"]  # Azure ML puts the mount's path here
-COST_BLOCK = [
-    "cost (nodes are billed per minute while they are up):",
-    f"  cluster:     {CHOSEN.compute_name}: {CHOSEN.vm_size}, 0 to {CHOSEN.max_nodes} nodes, dedicated; "
-    "this job takes 1",
-    "  scale-down:  idle nodes are removed after 40 min (2400 s); at 0 nodes the cluster costs nothing",
-    "  time limit:  2 h (7200 s, --max-hours), then Azure ML cancels the job",
-    "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (a dry run does not read the cluster)",
-]
+COST_BLOCK = cost_block(CHOSEN)
 
 
 @pytest.mark.slow
 def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_copy, offline):
-    env, network_log = offline
-    (project_copy / "src" / "data").mkdir()
-    (project_copy / "src" / "data" / "big.bin").write_bytes(b"\0" * 4096)
-    (project_copy / "src" / "notes.txt").write_text("kept")
-    result = run_script("04-run-pytorch.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
-    assert result.returncode == 0, result.stderr
-    assert not network_log.exists(), network_log.read_text()
-    out = result.stdout
+    add_snapshot_files(project_copy)
+    out = dry_run("04-run-pytorch.py", project_copy, offline, "--", "--epochs", "3")
     assert "script:       train.py" in out and f"arguments:    {' '.join(CHECKPOINTS)} --epochs 3" in out
     assert out.splitlines()[1:7] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before what it submits
     assert "output:       checkpoints: mount (read-write) workspaceblobstore/checkpoints/{run-id} " in out
     assert f"compute:      {CHOSEN.compute_name}" in out and f"experiment:   {CHOSEN.experiment_name}" in out
     assert f"environment:  {settings.env_name()}" in out and "- conda-forge" in out and "azureml-core" in out
     assert "- --extra-index-url https://download.pytorch.org/whl/cpu" in out  # PyTorch's CPU wheels
-    listed = [line.split()[-1] for line in out.split("snapshot:")[1].splitlines()[1:]]
-    assert "notes.txt" in listed and "big.bin" not in " ".join(listed)  # src/.amlignore leaves out data/
-    assert sorted(listed) == sorted(path.name for path in (project_copy / "src").iterdir() if path.is_file())
+    assert_snapshot_listed(out, project_copy)
 
 
 @pytest.mark.slow
 def test_dry_run_shows_distributed_settings(project_copy, offline):
-    env, network_log = offline
-    result = run_script(
-        "04-run-pytorch.py",
-        "--dry-run",
-        "--node-count",
-        "2",
-        "--process-count-per-node",
-        "2",
-        "--compute",
-        "gpu-cluster",
-        "--experiment",
-        "scale-out",
-        "--gpu",
-        cwd=project_copy,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr
-    line = next(line for line in result.stdout.splitlines() if line.startswith("distributed:"))
+    out = dry_run("04-run-pytorch.py", project_copy, offline, *GPU_ON_2_NODES, "--experiment", "scale-out")
+    line = next(line for line in out.splitlines() if line.startswith("distributed:"))
     assert line.lower() == "distributed:  pytorch, 2 node(s), 4 process(es) in all, backend nccl"
-    assert "compute:      gpu-cluster" in result.stdout and "experiment:   scale-out" in result.stdout
-    assert f"arguments:    {' '.join(CHECKPOINTS)} --device cuda" in result.stdout
-    assert all(f"- {line}" in result.stdout for line in torch_lines("torch-gpu.txt"))  # CUDA 12 torch, pinned
-    assert not network_log.exists()
+    assert "compute:      gpu-cluster" in out and "experiment:   scale-out" in out
+    assert f"arguments:    {' '.join(CHECKPOINTS)} --device cuda" in out
+    assert all(f"- {line}" in out for line in torch_lines("torch-gpu.txt"))  # CUDA 12 torch, pinned
 
 
 @pytest.mark.slow
 def test_dry_run_with_the_datastore_shows_the_data_mount(project_copy, offline):
-    env, network_log = offline
-    result = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
-    assert result.returncode == 0, result.stderr
-    assert (
-        f"arguments:    --data-path $AZUREML_DATAREFERENCE_cifar10 {' '.join(CHECKPOINTS)} --epochs 3" in result.stdout
-    )
-    assert "output:       checkpoints: mount (read-write) workspaceblobstore/checkpoints/{run-id} " in result.stdout
-    assert "data:         mount workspaceblobstore/datasets/cifar10" in result.stdout
-    assert not network_log.exists()
+    out = dry_run("06-run-pytorch-data.py", project_copy, offline, "--", "--epochs", "3")
+    assert f"arguments:    --data-path $AZUREML_DATAREFERENCE_cifar10 {' '.join(CHECKPOINTS)} --epochs 3" in out
+    assert "output:       checkpoints: mount (read-write) workspaceblobstore/checkpoints/{run-id} " in out
+    assert "data:         mount workspaceblobstore/datasets/cifar10" in out
+
+
+class SubmittedRun:  # what Azure ML answers to a submission, which needs the network
+    id = "day1_1700000000_abcd"
+
+    def get_portal_url(self):
+        return "https://ml.azure.com/runs/day1_1700000000_abcd"
+
+
+class Experiment:
+    def __init__(self, workspace, name):
+        self.name = name
+
+    def submit(self, config):
+        print("submitted")
+        return SubmittedRun()
 
 
 def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path):
     import azureml.core
 
-    class SubmittedRun:  # what Azure ML answers to a submission, which needs the network
-        id = "day1_1700000000_abcd"
-
-        def get_portal_url(self):
-            return "https://ml.azure.com/runs/day1_1700000000_abcd"
-
-    class Experiment:
-        def __init__(self, workspace, name):
-            self.name = name
-
-        def submit(self, config):
-            return SubmittedRun()
-
     monkeypatch.setattr(azureml.core, "Experiment", Experiment)
-    page = tmp_path / "summary.md"
-    page.write_text("# earlier step\n")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(page))
+    page = summary_page(tmp_path, monkeypatch)
     args = arguments.submission_arguments("test", [])
     submission.submit(None, args, connection=object())
-    assert page.read_text() == (
-        "# earlier step\nTraining run day1_1700000000_abcd submitted to experiment "
-        + args.experiment
-        + ": [open it in Azure ML Studio](https://ml.azure.com/runs/day1_1700000000_abcd)\n"
-    )
+    assert page.read_text() == summary_after("day1_1700000000_abcd", args.experiment)
 
 
 def sent_run(config):
@@ -157,8 +130,7 @@ def test_cpu_training_run_sends_train_py_and_pytorchs_cpu_wheels():
 
 
 def test_gpu_training_run_on_2_nodes_sends_cuda_torch_device_cuda_and_nccl():
-    flags = ["--gpu", "--node-count", "2", "--process-count-per-node", "2", "--compute", "gpu-cluster"]
-    args = arguments.submission_arguments("test", [*flags, "--", "--epochs", "3"])
+    args = arguments.submission_arguments("test", [*GPU_ON_2_NODES, "--", "--epochs", "3"])
     sent = sent_run(submission.training_job(args))
     assert (sent["script"], sent["arguments"]) == ("train.py", [*CHECKPOINTS, "--device", "cuda", "--epochs", "3"])
     assert_checkpoint_mount(sent)
@@ -212,30 +184,7 @@ def test_dry_run_says_what_it_costs_before_what_it_submits(capsys):
     args = arguments.submission_arguments("test", ["--dry-run", "--node-count", "2", "--max-hours", "0.25"])
     submission.submit(submission.training_job(args), args)
     printed = capsys.readouterr().out.splitlines()
-    assert printed[:6] == [
-        "Dry run: nothing is submitted.",
-        COST_BLOCK[0],
-        COST_BLOCK[1].replace("this job takes 1", "this job takes 2"),
-        COST_BLOCK[2],
-        "  time limit:  15 min (900 s, --max-hours), then Azure ML cancels the job",
-        COST_BLOCK[4],
-    ]
-
-
-class SubmittedRun:  # what Azure ML answers to a submission, which needs the network
-    id = "day1_1700000000_abcd"
-
-    def get_portal_url(self):
-        return "https://ml.azure.com/runs/day1_1700000000_abcd"
-
-
-class Experiment:
-    def __init__(self, workspace, name):
-        self.name = name
-
-    def submit(self, config):
-        print("submitted")
-        return SubmittedRun()
+    assert printed[:6] == ["Dry run: nothing is submitted.", *cost_block(CHOSEN, 2, "15 min (900 s, --max-hours)")]
 
 
 def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(monkeypatch, capsys):
@@ -252,16 +201,8 @@ def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(monke
 
     monkeypatch.setattr(azureml.core, "Experiment", Experiment)
     monkeypatch.setattr(azureml.core.compute, "ComputeTarget", Cluster)
-    args = arguments.submission_arguments("test", ["--compute", "gpu-cluster", "--max-hours", "3"])
-    submission.submit(None, args, connection=object())
-    assert capsys.readouterr().out.splitlines()[:6] == [
-        "cost (nodes are billed per minute while they are up):",
-        "  cluster:     gpu-cluster: Standard_NC4as_T4_v3, 0 to 2 nodes, low priority; this job takes 1",
-        "  scale-down:  idle nodes are removed after 15 min (900 s); at 0 nodes the cluster costs nothing",
-        "  time limit:  3 h (10800 s, --max-hours), then Azure ML cancels the job",
-        "  from:        the cluster in the workspace",
-        "submitted",
-    ]
+    submission.submit(None, arguments.submission_arguments("test", READ_CLUSTER), connection=object())
+    assert capsys.readouterr().out.splitlines()[:6] == [*CLUSTER_COSTS, "submitted"]
 
 
 def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(monkeypatch, capsys):
@@ -270,10 +211,4 @@ def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(m
     monkeypatch.setattr(azureml.core, "Experiment", Experiment)
     args = arguments.submission_arguments("test", [])
     submission.submit(None, args, connection=object())  # not a workspace: ComputeTarget fails at once
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[:4] == COST_BLOCK[:4] and printed[5] == "submitted"
-    assert printed[4].startswith(
-        "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (the cluster itself could not be "
-        f"read: reading cluster {CHOSEN.compute_name!r} failed: "
-    )
-    assert costs.planned(CHOSEN.compute_name).vm_size == CHOSEN.vm_size
+    assert_costs_from_the_settings(capsys.readouterr().out.splitlines(), CHOSEN)

@@ -1,5 +1,6 @@
 """The metrics train.py logs with run.log: to azureml-core's offline Run locally, or printed without azureml-core."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from conftest import ROOT
 from test_train import QUICK
 
 import train
+from data import CLASSES
 
 
 def test_run_log_reaches_the_azureml_offline_run(capsys, tmp_path):
@@ -21,6 +23,10 @@ def test_run_log_reaches_the_azureml_offline_run(capsys, tmp_path):
     assert [float(value) for value in logged] == pytest.approx(metrics["losses"])
     accuracy = re.findall(r"^Attempted to log scalar metric accuracy:\n(\S+)$", out, re.M)
     assert [float(value) for value in accuracy] == pytest.approx([metrics["accuracy"]])
+    [table] = re.findall(r"^Attempted to log table metric class_accuracy:\n(.+)$", out, re.M)
+    per_class = metrics["class_accuracy"]
+    assert ast.literal_eval(table) == {"class": list(per_class), "accuracy": list(per_class.values())}
+    assert list(per_class) == list(CLASSES)
 
 
 @pytest.mark.slow
@@ -41,4 +47,6 @@ def test_trains_without_azureml_core_and_says_so_once(tmp_path):
     assert "Attempted to log" not in result.stdout
     assert len(re.findall(r"^metric loss: \S+$", result.stdout, re.M)) == 5
     assert len(re.findall(r"^metric accuracy: \S+$", result.stdout, re.M)) == 1
+    [table] = re.findall(r"^metric class_accuracy: (.+)$", result.stdout, re.M)
+    assert ast.literal_eval(table)["class"] == list(CLASSES)
     assert "Finished Training" in result.stdout

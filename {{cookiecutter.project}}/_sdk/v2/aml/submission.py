@@ -131,11 +131,7 @@ def wait_for(client, name, timeout):
         if status != "Failed":
             raise  # streaming stopped for another reason, such as Ctrl+C: the SDK's own message says what
         bring_home(client, name)
-        fail(
-            f"job {name} failed: {summary(err)}",
-            "fix the line the traceback above names in src/, then submit again "
-            f"(python 04-run-pytorch.py --logs {name} shows it again)",
-        )
+        remote_error.failed("job", name, err)
 
 
 def show_logs(args, connection=None):

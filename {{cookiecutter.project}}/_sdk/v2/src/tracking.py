@@ -35,6 +35,12 @@ class StdoutMlflow:
         print(f"metric {key}: {value}")
 
     @staticmethod
+    def log_metrics(metrics, step=None):
+        """Print each metric of a dict, one line each, as log_metric does."""
+        for key, value in metrics.items():
+            print(f"metric {key}: {value}")
+
+    @staticmethod
     def end_run():
         """Nothing to end: no run was started."""
 

@@ -1,50 +1,38 @@
 """Logging in with azure-identity: a service principal, then the Azure CLI's login, then a device code."""
 
-import os
 import sys
 
 from aml import login, settings
 
 import pytest
 from conftest import run_script
-from script_helpers import FAKE_SERVICE_PRINCIPAL, NO_LOGIN, SUBSCRIPTION, fake_az, write_config
+from script_helpers import (
+    FAKE_SERVICE_PRINCIPAL,
+    SUBSCRIPTION,
+    assert_service_principal_comes_first,
+    cli_logged_out_error,
+    fake_az,
+    without_service_principal,
+    write_az,
+)
 
 
 @pytest.mark.slow
 def test_azure_cli_that_is_not_logged_in_is_reported(project_copy, offline, tmp_path):
-    env, _ = offline
-    write_config(project_copy)
-    az = tmp_path / "az"  # stands in for the CLI, whose real answer needs the network
-    az.write_text("#!/bin/sh\necho 'ERROR: Please run az login to setup account.' >&2\nexit 1\n")
-    az.chmod(0o755)
-    result = run_script(
-        "04-run-pytorch.py",
-        cwd=project_copy,
-        env={**env, **NO_LOGIN, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
-    )
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: logging in (Azure CLI login) and connecting to workspace 'ws1' failed")
-    assert "az login" in result.stderr.splitlines()[0] and "az login --use-device-code" in result.stderr
+    stderr = cli_logged_out_error(project_copy, offline, tmp_path)
+    assert stderr.startswith("error: logging in (Azure CLI login) and connecting to workspace 'ws1' failed")
+    assert "az login" in stderr.splitlines()[0] and "az login --use-device-code" in stderr
 
 
 def test_login_chain_prefers_a_service_principal_then_the_azure_cli(monkeypatch, tmp_path):
     from azure.identity import AzureCliCredential, ClientSecretCredential
 
-    for name, value in FAKE_SERVICE_PRINCIPAL.items():
-        monkeypatch.setenv(name, value)
-    credential, how = login.authentication()
-    assert isinstance(credential, ClientSecretCredential) and how.startswith("service principal")
-    monkeypatch.delenv("AZURE_CLIENT_SECRET")
-    with pytest.raises(SystemExit, match="only AZURE_TENANT_ID, AZURE_CLIENT_ID of the service principal"):
-        login.authentication()
-    for name in FAKE_SERVICE_PRINCIPAL:
-        monkeypatch.delenv(name, raising=False)
-    az = tmp_path / "az"  # answers as a logged-in CLI does, repeating what it was asked
-    az.write_text(
-        '#!/bin/sh\necho "{\\"accessToken\\": \\"token for $*\\", \\"expiresOn\\": \\"2099-01-01 00:00:00.000000\\", '
-        '\\"expires_on\\": 4070908800, \\"tokenType\\": \\"Bearer\\"}"\n'
+    assert_service_principal_comes_first(monkeypatch, login.authentication, ClientSecretCredential)
+    write_az(  # answers as a logged-in CLI does, repeating what it was asked
+        tmp_path,
+        'echo "{\\"accessToken\\": \\"token for $*\\", \\"expiresOn\\": \\"2099-01-01 00:00:00.000000\\", '
+        '\\"expires_on\\": 4070908800, \\"tokenType\\": \\"Bearer\\"}"\n',
     )
-    az.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     credential, how = login.authentication()
     assert isinstance(credential, AzureCliCredential) and how == "Azure CLI login"
@@ -69,8 +57,7 @@ def test_device_code_credential_waits_minutes_and_the_cli_login_names_the_subscr
         def isatty(self):
             return True
 
-    for name in FAKE_SERVICE_PRINCIPAL:
-        monkeypatch.delenv(name, raising=False)
+    without_service_principal(monkeypatch)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sys, "stdin", Terminal())
     credential, how = login.authentication(timeout=60, subscription=SUBSCRIPTION)

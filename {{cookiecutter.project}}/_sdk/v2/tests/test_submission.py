@@ -2,23 +2,29 @@
 
 from pathlib import Path
 
-from aml import arguments, costs, sdk, settings, submission
+from aml import arguments, sdk, settings, submission
 
 import pytest
 import yaml
-from conftest import run_script
-from script_helpers import pip_entry, script, torch_lines
+from script_helpers import (
+    CLUSTER_COSTS,
+    GPU_ON_2_NODES,
+    READ_CLUSTER,
+    add_snapshot_files,
+    assert_costs_from_the_settings,
+    assert_snapshot_listed,
+    cost_block,
+    dry_run,
+    pip_entry,
+    script,
+    summary_after,
+    summary_page,
+    torch_lines,
+)
 
 CHOSEN = settings.load()
 CHECKPOINTS = "--checkpoint-dir ${{outputs.checkpoints}}"  # Azure ML puts the mounted output's path here
-COST_BLOCK = [
-    "cost (nodes are billed per minute while they are up):",
-    f"  cluster:     {CHOSEN.compute_name}: {CHOSEN.vm_size}, 0 to {CHOSEN.max_nodes} nodes, dedicated; "
-    "this job takes 1",
-    "  scale-down:  idle nodes are removed after 40 min (2400 s); at 0 nodes the cluster costs nothing",
-    "  time limit:  2 h (7200 s, --max-hours), then Azure ML cancels the job",
-    "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (a dry run does not read the cluster)",
-]
+COST_BLOCK = cost_block(CHOSEN)
 # The job's checkpoint folder on the datastore, as the job YAML and the REST body say it (${{name}}: the job's name)
 CHECKPOINT_URI = "azureml://datastores/workspaceblobstore/paths/checkpoints/${{name}}/"
 
@@ -30,18 +36,13 @@ def printed_job(stdout):
 
 @pytest.mark.slow
 def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_copy, offline):
-    env, network_log = offline
-    (project_copy / "src" / "data").mkdir()
-    (project_copy / "src" / "data" / "big.bin").write_bytes(b"\0" * 4096)
-    (project_copy / "src" / "notes.txt").write_text("kept")
-    result = run_script("04-run-pytorch.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
-    assert result.returncode == 0, result.stderr
-    assert not network_log.exists(), network_log.read_text()
-    job = printed_job(result.stdout)
+    add_snapshot_files(project_copy)
+    out = dry_run("04-run-pytorch.py", project_copy, offline, "--", "--epochs", "3")
+    job = printed_job(out)
     assert (job["type"], job["command"]) == ("command", f"python train.py {CHECKPOINTS} --epochs 3")
     assert job["outputs"] == {"checkpoints": {"type": "uri_folder", "path": CHECKPOINT_URI, "mode": "rw_mount"}}
     assert job["limits"] == {"timeout": 7200}
-    assert result.stdout.splitlines()[1:7] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before the job
+    assert out.splitlines()[1:7] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before the job
     assert job["code"] == str(project_copy / "src")
     assert (job["compute"], job["experiment_name"]) == (f"azureml:{CHOSEN.compute_name}", CHOSEN.experiment_name)
     assert job["environment"]["image"] == sdk.BASE_IMAGE
@@ -49,66 +50,43 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     pip_entry(conda)["pip"] += torch_lines("torch-cpu.txt")  # the one environment file, with PyTorch's CPU wheels
     assert job["environment"]["conda_file"] == conda
     assert "distribution" not in job and job["resources"]["instance_count"] == 1
-    listed = [line.split()[-1] for line in result.stdout.split("snapshot:")[1].splitlines()[1:]]
-    assert "notes.txt" in listed and "big.bin" not in " ".join(listed)  # src/.amlignore leaves out data/
-    assert sorted(listed) == sorted(path.name for path in (project_copy / "src").iterdir() if path.is_file())
+    assert_snapshot_listed(out, project_copy)
 
 
 @pytest.mark.slow
 def test_dry_run_shows_distributed_settings(project_copy, offline):
-    env, network_log = offline
-    result = run_script(
-        "04-run-pytorch.py",
-        "--dry-run",
-        "--node-count",
-        "2",
-        "--process-count-per-node",
-        "2",
-        "--compute",
-        "gpu-cluster",
-        "--experiment",
-        "scale-out",
-        "--gpu",
-        cwd=project_copy,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr
-    job = printed_job(result.stdout)
+    job = printed_job(dry_run("04-run-pytorch.py", project_copy, offline, *GPU_ON_2_NODES, "--experiment", "scale-out"))
     assert job["distribution"] == {"type": "pytorch", "process_count_per_instance": 2}
     assert job["resources"]["instance_count"] == 2
     assert (job["compute"], job["experiment_name"]) == ("azureml:gpu-cluster", "scale-out")
     assert job["command"] == f"python train.py {CHECKPOINTS} --device cuda"
     assert pip_entry(job["environment"]["conda_file"])["pip"][-3:] == torch_lines("torch-gpu.txt")  # CUDA 12 torch
-    assert not network_log.exists()
 
 
 @pytest.mark.slow
 def test_dry_run_with_the_data_asset_shows_the_mount(project_copy, offline):
-    env, network_log = offline
-    result = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epochs", "3", cwd=project_copy, env=env)
-    assert result.returncode == 0, result.stderr
-    job = printed_job(result.stdout)
+    job = printed_job(dry_run("06-run-pytorch-data.py", project_copy, offline, "--", "--epochs", "3"))
     assert job["command"] == "python train.py --data-path ${{inputs.data}} " + CHECKPOINTS + " --epochs 3"
     assert job["outputs"]["checkpoints"] == {"type": "uri_folder", "path": CHECKPOINT_URI, "mode": "rw_mount"}
     assert job["inputs"]["data"] == {"type": "uri_folder", "path": "azureml:cifar10@latest", "mode": "ro_mount"}
-    assert not network_log.exists()
+
+
+class SubmittedJob:  # what Azure ML answers to a submission, which needs the network
+    name = "brave_lamp_abcd1234"
+    studio_url = "https://ml.azure.com/runs/brave_lamp_abcd1234"
+
+
+class Jobs:
+    def create_or_update(self, job):
+        print("submitted")
+        return SubmittedJob()
 
 
 def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path):
-    class SubmittedJob:  # what Azure ML answers to a submission, which needs the network
-        name = "brave_lamp_abcd1234"
-        studio_url = "https://ml.azure.com/runs/brave_lamp_abcd1234"
-
-    class Jobs:
-        def create_or_update(self, job):
-            return SubmittedJob()
-
     class Client:
         jobs = Jobs()
 
-    page = tmp_path / "summary.md"
-    page.write_text("# earlier step\n")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(page))
+    page = summary_page(tmp_path, monkeypatch)
     args = arguments.submission_arguments("test", [])
     from azure.ai.ml import command
 
@@ -120,22 +98,15 @@ def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(mo
         experiment_name=args.experiment,
     )
     submission.submit(job, args, connection=Client())
-    assert page.read_text() == (
-        "# earlier step\nTraining run brave_lamp_abcd1234 submitted to experiment "
-        + args.experiment
-        + ": [open it in Azure ML Studio](https://ml.azure.com/runs/brave_lamp_abcd1234)\n"
-    )
+    assert page.read_text() == summary_after("brave_lamp_abcd1234", args.experiment)
 
 
 @pytest.mark.slow
 def test_job_yml_loads_offline_and_is_the_job_that_04_submits(project_copy, offline):
     from azure.ai.ml import load_job
 
-    env, network_log = offline
     cli_job = load_job(project_copy / "job.yml")  # the SDK's own loader checks it against the job schema
-    result = run_script("04-run-pytorch.py", "--dry-run", cwd=project_copy, env=env)
-    assert result.returncode == 0, result.stderr
-    submitted = printed_job(result.stdout)
+    submitted = printed_job(dry_run("04-run-pytorch.py", project_copy, offline))
     assert cli_job.command == submitted["command"] and cli_job.experiment_name == submitted["experiment_name"]
     assert f"azureml:{cli_job.compute}" == submitted["compute"] and cli_job.display_name == submitted["display_name"]
     assert (project_copy / cli_job.code).resolve() == Path(submitted["code"])
@@ -146,7 +117,6 @@ def test_job_yml_loads_offline_and_is_the_job_that_04_submits(project_copy, offl
     # the same environment file; 04 adds the index of PyTorch's CPU wheels, job.yml installs PyPI's torch
     pip_entry(cli_job.environment.conda_file)["pip"] += torch_lines("torch-cpu.txt")
     assert cli_job.environment.conda_file == submitted["environment"]["conda_file"]
-    assert not network_log.exists()
 
 
 @pytest.mark.parametrize(
@@ -228,8 +198,7 @@ def test_cpu_training_job_sends_train_py_and_pytorchs_cpu_wheels():
 
 
 def test_gpu_training_job_on_2_nodes_sends_cuda_torch_device_cuda_and_pytorch_launcher():
-    flags = ["--gpu", "--node-count", "2", "--process-count-per-node", "2", "--compute", "gpu-cluster"]
-    args = arguments.submission_arguments("test", [*flags, "--", "--epochs", "3"])
+    args = arguments.submission_arguments("test", [*GPU_ON_2_NODES, "--", "--epochs", "3"])
     body, environment = sent_job(submission.training_job(args))
     assert body["command"] == f"python train.py {CHECKPOINTS} --device cuda --epochs 3"
     assert body["computeId"] == "gpu-cluster"
@@ -286,24 +255,9 @@ def test_dry_run_says_what_it_costs_before_the_job(capsys):
     printed = capsys.readouterr().out.splitlines()
     assert printed[:7] == [
         "Dry run: nothing is submitted.",
-        COST_BLOCK[0],
-        COST_BLOCK[1].replace("this job takes 1", "this job takes 2"),
-        COST_BLOCK[2],
-        "  time limit:  15 min (900 s, --max-hours), then Azure ML cancels the job",
-        COST_BLOCK[4],
+        *cost_block(CHOSEN, 2, "15 min (900 s, --max-hours)"),
         "The job, as Azure ML's YAML:",
     ]
-
-
-class SubmittedJob:  # what Azure ML answers to a submission, which needs the network
-    name = "brave_lamp_abcd1234"
-    studio_url = "https://ml.azure.com/runs/brave_lamp_abcd1234"
-
-
-class Jobs:
-    def create_or_update(self, job):
-        print("submitted")
-        return SubmittedJob()
 
 
 def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(capsys):
@@ -322,16 +276,9 @@ def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(capsy
     class Client:
         jobs, compute = Jobs(), Compute()
 
-    args = arguments.submission_arguments("test", ["--compute", "gpu-cluster", "--max-hours", "3"])
+    args = arguments.submission_arguments("test", READ_CLUSTER)
     submission.submit(submission.training_job(args), args, connection=Client())
-    assert capsys.readouterr().out.splitlines()[:6] == [
-        "cost (nodes are billed per minute while they are up):",
-        "  cluster:     gpu-cluster: Standard_NC4as_T4_v3, 0 to 2 nodes, low priority; this job takes 1",
-        "  scale-down:  idle nodes are removed after 15 min (900 s); at 0 nodes the cluster costs nothing",
-        "  time limit:  3 h (10800 s, --max-hours), then Azure ML cancels the job",
-        "  from:        the cluster in the workspace",
-        "submitted",
-    ]
+    assert capsys.readouterr().out.splitlines()[:6] == [*CLUSTER_COSTS, "submitted"]
 
 
 def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(capsys):
@@ -347,9 +294,4 @@ def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(c
     args = arguments.submission_arguments("test", [])
     submission.submit(submission.training_job(args), args, connection=Client())
     printed = capsys.readouterr().out.splitlines()
-    assert printed[:4] == COST_BLOCK[:4] and printed[5] == "submitted"
-    assert printed[4] == (
-        "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (the cluster itself could not be "
-        f"read: reading cluster {CHOSEN.compute_name!r} failed: Compute {CHOSEN.compute_name} not found)"
-    )
-    assert costs.planned(CHOSEN.compute_name).vm_size == CHOSEN.vm_size
+    assert_costs_from_the_settings(printed, CHOSEN, why=f"Compute {CHOSEN.compute_name} not found")

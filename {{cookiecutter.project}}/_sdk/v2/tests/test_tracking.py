@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 from test_train import LOSS_LINE, QUICK
 
 import train
+from data import CLASSES
 from tracking import EXPERIMENT
 
 # Where MLflow finds one of these it sends no usage data anyway: tests of train.py's own setting run without them.
@@ -33,6 +34,9 @@ def test_loss_and_accuracy_reach_the_mlflow_run_with_their_steps(capsys, tmp_pat
     assert losses == pytest.approx(metrics["losses"]) and len(losses) == 5
     assert steps == [100, 200, 300, 400, 500]  # the mini-batches trained when each loss was logged
     assert metric(client, run, "accuracy")[0] == pytest.approx([metrics["accuracy"]])
+    for name, value in metrics["class_accuracy"].items():  # one metric for each class, beside accuracy
+        assert metric(client, run, f"class_accuracy/{name}")[0] == pytest.approx([value])
+    assert sorted(run.data.metrics) == sorted(["loss", "accuracy", *(f"class_accuracy/{c}" for c in CLASSES)])
     assert "MLflow logs this run's metrics to" not in capsys.readouterr().out  # said only of the project's mlruns.db
 
 
@@ -113,4 +117,5 @@ def test_trains_without_mlflow_and_says_so_once(tmp_path):
     assert "MLflow logs this run's metrics" not in result.stdout
     assert len(re.findall(r"^metric loss: \S+$", result.stdout, re.M)) == 5
     assert len(re.findall(r"^metric accuracy: \S+$", result.stdout, re.M)) == 1
+    assert re.findall(r"^metric class_accuracy/(\w+): \S+$", result.stdout, re.M) == list(CLASSES)
     assert "Finished Training" in result.stdout
