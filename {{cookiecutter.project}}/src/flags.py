@@ -1,4 +1,4 @@
-"""train.py's command-line flags and the types that check their values."""
+"""train.py's command-line flags (predict.py shares --synthetic and --device) and the types that check their values."""
 
 import argparse
 import sys
@@ -22,19 +22,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--data-path", default=None, help="folder for CIFAR-10 (default: data/ in the project root; ./data on Azure ML)"
     )
-    parser.add_argument(
-        "--synthetic",
-        type=non_negative_int,
-        default=0,
-        metavar="N",
-        help="train on N made-up images in CIFAR-10's format instead (no download)",
-    )
-    parser.add_argument(
-        "--device",
-        choices=CHOICES,
-        default="auto",
-        help="where to train: auto takes CUDA, then MPS, then the CPU (default: auto)",
-    )
+    add_synthetic(parser, "train on N made-up images in CIFAR-10's format instead (no download)")
+    add_device(parser, "train")
     parser.add_argument(
         "--threads",
         type=non_negative_int,
@@ -73,6 +62,21 @@ def parse_args(argv=None):
     args.output_dir = args.output_dir or default_output_dir()
     args.checkpoint_dir = args.checkpoint_dir or args.output_dir
     return args
+
+
+def add_synthetic(parser, help):
+    """Add --synthetic N: made-up images in CIFAR-10's format (default 0: the real ones); help says what for."""
+    parser.add_argument("--synthetic", type=non_negative_int, default=0, metavar="N", help=help)
+
+
+def add_device(parser, verb):
+    """Add --device (default auto), saying where to `verb` (train, classify)."""
+    parser.add_argument(
+        "--device",
+        choices=CHOICES,
+        default="auto",
+        help=f"where to {verb}: auto takes CUDA, then MPS, then the CPU (default: auto)",
+    )
 
 
 def positive_int(text):

@@ -9,8 +9,8 @@ import torchvision.transforms as transforms
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from data import CLASSES, IMAGE_SIZE, ResidentLoader, load_cifar10
-from device import CHOICES, pick_device
-from flags import non_negative_int, positive_int
+from device import pick_device
+from flags import add_device, add_synthetic, positive_int
 from model import Net
 from outputs import MODEL_FILE, pyplot, shown
 from paths import default_data_path, default_output_dir
@@ -41,22 +41,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--data-path", default=None, help="folder for CIFAR-10's test set (default: data/ in the project root)"
     )
-    parser.add_argument(
-        "--synthetic",
-        type=non_negative_int,
-        default=0,
-        metavar="N",
-        help="classify the made-up test images that train.py --synthetic N makes instead (no download)",
-    )
+    add_synthetic(parser, "classify the made-up test images that train.py --synthetic N makes instead (no download)")
     parser.add_argument(
         "--output-dir", default=None, help=f"where {GRID_FILE} goes (default: outputs/ in the project root)"
     )
-    parser.add_argument(
-        "--device",
-        choices=CHOICES,
-        default="auto",
-        help="where to classify: auto takes CUDA, then MPS, then the CPU (default: auto)",
-    )
+    add_device(parser, "classify")
     args = parser.parse_args(argv)
     args.model = args.model or str(Path(default_output_dir()) / MODEL_FILE)
     args.data_path = args.data_path or default_data_path()

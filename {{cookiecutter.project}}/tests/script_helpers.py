@@ -1,5 +1,5 @@
 """What the control scripts' tests share: a stand-in login, a workspace config, the Azure CLI, the torch pins,
-dry runs and what the submissions print."""
+dry runs, what the submissions print, and 07's main()."""
 
 import json
 import os
@@ -49,6 +49,11 @@ def pip_entry(conda):
 def script(name):
     """A control script's functions, loaded without running its main()."""
     return runpy.run_path(str(ROOT / name))
+
+
+def download_model(*flags):
+    """Run 07-download-model.py's main() with flags."""
+    script("07-download-model.py")["main"](list(flags))
 
 
 def fake_az(folder, lifetime_s=3600):

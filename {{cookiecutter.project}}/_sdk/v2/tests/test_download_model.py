@@ -1,17 +1,16 @@
 """07-download-model.py with azure-ai-ml: the job it takes, its files in outputs/<run id>/, the model it registers,
 one clear line for each thing that can be missing; Azure's answers given where the SDK would receive them (its
-REST operations for jobs), or at the SDK method that asks Azure (downloading, registering)."""
+REST operations for jobs), or at the SDK method that asks Azure (downloading, registering). tests/test_downloads.py
+has what 07 does alike with either SDK."""
 
 import json
-import socket
 from pathlib import Path
 
-from aml import arguments, downloads, login, preflight, settings
+from aml import downloads, login, preflight, settings
 
 import pytest
 from azure_answers import CONFIG
-from conftest import run_script
-from script_helpers import SUBSCRIPTION, script
+from script_helpers import SUBSCRIPTION, download_model
 
 CHOSEN = settings.load()
 EXPERIMENT = CHOSEN.experiment_name
@@ -125,11 +124,6 @@ def workspace(monkeypatch, tmp_path):
     return client
 
 
-def download(*flags):
-    """Run 07's main() with flags."""
-    script("07-download-model.py")["main"](list(flags))
-
-
 def sent_model(name, job, tags):
     """The REST body of a model registered from job's outputs/model.pt."""
     return {
@@ -146,7 +140,7 @@ def sent_model(name, job, tags):
 
 
 def test_the_latest_completed_job_is_brought_home_and_registered_with_its_accuracy_and_name(workspace, capsys):
-    download()
+    download_model()
     assert workspace.reached == [(CONFIG, settings.TIMEOUT_S)]
     assert [path.name for path in workspace.outputs.iterdir()] == [LATEST]  # no temporary folder, no logs left
     files = artifacts(0.5412)
@@ -165,7 +159,7 @@ def test_a_job_named_by_its_name_is_taken_and_an_earlier_download_of_it_is_kept(
     earlier = workspace.outputs / OLDER
     earlier.mkdir(parents=True)
     (earlier / "notes.txt").write_text("mine")
-    download("--run-id", OLDER, "--model-name", "cifar10-baseline")
+    download_model("--run-id", OLDER, "--model-name", "cifar10-baseline")
     kept = [path for path in workspace.outputs.iterdir() if path.name.startswith(f"{OLDER}.earlier-")]
     assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "mine"
     assert sorted(path.name for path in earlier.iterdir()) == ["loss.png", "metrics.json", "model.pt"]
@@ -205,64 +199,20 @@ def test_each_missing_thing_stops_with_one_line_and_its_fix_leaving_no_folder(
     if not flags:
         broken_download(workspace, monkeypatch)
     with pytest.raises(SystemExit) as stop:
-        download(*flags)
+        download_model(*flags)
     first, second = str(stop.value).splitlines()
     assert first == f"error: {problem}" and second.startswith("fix: ") and fix in second
     assert not workspace.outputs.exists()  # nothing half-written, and no empty outputs/ made
     assert workspace.sent == []
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every socket refuses and login.connect is recorded; returns what was tried."""
-    tried = []
-
-    def refuse(*args, **kwargs):
-        tried.append(args[:2])
-        raise OSError("network blocked by the test")
-
-    for owner, name in ((socket, "getaddrinfo"), (socket, "create_connection"), (socket.socket, "connect")):
-        monkeypatch.setattr(owner, name, refuse)
-    monkeypatch.setattr(login, "connect", lambda *args: tried.append("login"))
-    return tried
-
-
-def test_dry_run_says_which_job_where_its_files_go_and_what_is_registered_contacting_nothing(no_network, capsys):
-    download("--dry-run")
-    assert capsys.readouterr().out.splitlines() == [
-        "Dry run: nothing is downloaded or registered (no login, no network).",
-        f"run:          the latest completed run of experiment {EXPERIMENT}",
-        "download:     outputs/model.pt, and outputs/metrics.json and outputs/loss.png when the run has them",
-        "into:         outputs/<run id>/ (through a temporary folder; an earlier one is kept, renamed)",
+def test_dry_run_registers_the_model_where_it_is_among_the_jobs_artifacts(capsys):
+    """The dry run's register: line; tests/test_downloads.py checks its other lines."""
+    download_model("--dry-run")
+    assert (
         "register:     model cifar10-net, a new version, from "
-        "azureml://jobs/<run id>/outputs/artifacts/paths/outputs/model.pt",
-        "tags:         accuracy (from the run's metrics.json), run_id <run id>",
-        "then:         python src/predict.py --model outputs/<run id>/model.pt IMAGE...",
-    ]
-    download("--dry-run", "--run-id", OLDER, "--model-name", "mine")
+        "azureml://jobs/<run id>/outputs/artifacts/paths/outputs/model.pt"
+    ) in capsys.readouterr().out.splitlines()
+    download_model("--dry-run", "--run-id", OLDER, "--model-name", "mine")
     out = capsys.readouterr().out
-    assert f"run:          run {OLDER}\n" in out and f"into:         outputs/{OLDER}/ " in out
     assert f"model mine, a new version, from azureml://jobs/{OLDER}/outputs/artifacts/paths/outputs/model.pt" in out
-    assert no_network == []
-
-
-def test_a_model_name_or_job_name_that_breaks_its_rule_is_refused_before_any_network_call(no_network):
-    for flags, line in [
-        (["--model-name", "cifar/net"], "error: --model-name 'cifar/net' breaks its rule"),
-        (["--run-id", "../elsewhere"], "error: --run-id '../elsewhere' breaks its rule"),
-    ]:
-        with pytest.raises(SystemExit) as stop:
-            arguments.download_arguments("test", flags)
-        assert str(stop.value).splitlines()[0] == line
-    assert no_network == []
-
-
-@pytest.mark.slow
-def test_without_a_workspace_config_it_stops_at_once_with_the_fix(project_copy, offline):
-    env, network_log = offline
-    result = run_script("07-download-model.py", cwd=project_copy, env=env)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    first, second = result.stderr.splitlines()
-    assert first.startswith("error: no workspace config: .azureml/config.json was not found")
-    assert second.startswith("fix: download config.json") and "01-create-workspace.py" in second
-    assert not network_log.exists() and not (project_copy / "outputs").exists()
