@@ -62,11 +62,17 @@ def free_port():
         return probe.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_torchrun_trains_each_rank_on_its_own_shard_and_rank_0_alone_prints_and_saves(tmp_path):
+def sitecustomize(tmp_path, code):
+    """A folder whose sitecustomize.py runs code first in every Python process that has the folder on PYTHONPATH."""
     hook = tmp_path / "hook"
     hook.mkdir()
-    (hook / "sitecustomize.py").write_text(RECORDER)
+    (hook / "sitecustomize.py").write_text(code)
+    return hook
+
+
+@pytest.mark.slow
+def test_torchrun_trains_each_rank_on_its_own_shard_and_rank_0_alone_prints_and_saves(tmp_path):
+    hook = sitecustomize(tmp_path, RECORDER)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]),
@@ -392,9 +398,7 @@ if os.environ.get("KILL_AT_STEP"):
 
 @pytest.mark.slow
 def test_a_job_killed_mid_epoch_resumes_on_an_empty_node_from_its_checkpoint_dir_with_the_same_steps(tmp_path):
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(KILLER)
+    hook = sitecustomize(tmp_path, KILLER)
     job = {
         **{name: value for name, value in os.environ.items() if name not in ("KILL_AT_STEP", "PYTHONPATH")},
         "AZUREML_RUN_ID": "cifar_1700000000_0a1b2c3d",  # Azure ML sets it in every job; train.py resumes by itself
