@@ -62,6 +62,14 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def kill_left(*processes):
+    """Kill and reap each process still running, so that a test that fails midway leaves none behind."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def sitecustomize(tmp_path, code):
     """A folder whose sitecustomize.py runs code first in every Python process that has the folder on PYTHONPATH."""
     hook = tmp_path / "hook"
@@ -342,10 +350,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_takes_the_same_steps(tmp_p
         assert not (killed / "model.pt").exists()  # killed before the run was done
         assert reference.wait(timeout=300) == 0, (tmp_path / "whole.log").read_text()
     finally:
-        for process in (victim, reference):
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        kill_left(victim, reference)
 
     result = run_script("src/train.py", *flags, "--output-dir", str(killed), "--resume", timeout=300)
     assert result.returncode == 0, result.stderr
@@ -428,10 +433,7 @@ def test_a_job_killed_mid_epoch_resumes_on_an_empty_node_from_its_checkpoint_dir
         assert victim.wait(timeout=300) == -signal.SIGKILL, (tmp_path / "killed.log").read_text()
         assert reference.wait(timeout=300) == 0, (tmp_path / "whole.log").read_text()
     finally:
-        for process in (victim, reference):
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        kill_left(victim, reference)
     assert sorted(path.name for path in kept.iterdir()) == ["checkpoint.pt"]
     assert torch.load(kept / "checkpoint.pt", weights_only=True)["steps"] == 750
     shutil.rmtree(out, ignore_errors=True)  # the restart's node: ./outputs starts empty (Azure ML issue 1575)
