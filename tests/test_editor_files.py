@@ -6,6 +6,7 @@ import re
 import signal
 import base64
 import hashlib
+import importlib.metadata
 import socket
 import subprocess
 import sys
@@ -367,15 +368,34 @@ def test_show_metrics_task_serves_the_metrics_of_a_local_training_run_until_stop
     assert answers(METRICS_UI)[0] == 0
 
 
+PYTORCH = ("torch", "torchvision")
+
+
+def link_pytorch(python):
+    """Link this run's PyTorch (torch, torchvision and the CUDA wheels they need: 5 GB that pip would unpack again)
+    into the environment of python, as the dev container's image holds it before post-create.sh runs."""
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               capture_output=True, text=True, check=True, timeout=60).stdout.strip())
+    wanted = {*PYTORCH, "triton"}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"].lower()
+        if name in wanted or name.startswith(("nvidia-", "cuda-")):
+            for top in {file.parts[0] for file in dist.files or () if file.parts[0] != ".."}:
+                if not (site / top).exists():
+                    (site / top).symlink_to(dist.locate_file(top))
+
+
 @pytest.mark.slow
 @pytest.mark.baked_suite
 @pytest.mark.parametrize("sdk", ["v2", "v1"])  # v2's is the longer: first
 def test_post_create_script_readies_a_fresh_environment_in_which_the_projects_whole_suite_passes(tmp_path, sdk):
-    """The one run of each SDK's baked suite: post-create.sh installs the environment file into a new virtual
-    environment and trains; there the "Run tests" task, as VS Code runs it, passes every test and skips none."""
+    """The one run of each SDK's baked suite: in a new virtual environment that holds only PyTorch, post-create.sh
+    installs the rest of the environment file, consistently (pip check), and trains; there the "Run tests" task, as
+    VS Code runs it, passes every test and skips none."""
     project = bake(tmp_path / "baked", project="suite-check", compute_name="gpu-cluster", max_nodes="2", sdk=sdk)
     python = tmp_path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
+    link_pytorch(python)
     # PIP_CONSTRAINT set but empty: pip keeps its own settings (here, torch from this machine's disk) and does not
     # get PyTorch's CPU index from .azureml/torch-cpu.txt, which this machine cannot reach (pip retries each lookup).
     setup = subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
@@ -383,6 +403,10 @@ def test_post_create_script_readies_a_fresh_environment_in_which_the_projects_wh
                            stdin=subprocess.DEVNULL)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     assert "Finished Training" in setup.stdout and "az login --use-device-code" in setup.stdout
+    for name in PYTORCH:  # the environment file asks for them, and pip takes the ones in place
+        assert re.search(rf"^Requirement already satisfied: {name}\b", setup.stdout, re.M), name
+    consistent = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
+    assert consistent.returncode == 0, consistent.stdout + consistent.stderr
     [task] = [t for t in load_jsonc(project / ".vscode/tasks.json")["tasks"] if t["label"] == "Run tests"]
     tests = run_task(task, project, timeout=1200, python=python)
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]

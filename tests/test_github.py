@@ -101,8 +101,9 @@ def installed_by(command, project):
     if program == "python" and args[:3] == ["-m", "pip", "install"]:
         specs = args[3:]
     elif program == "bash" and args == [".devcontainer/post-create.sh"]:
-        line = next(line for line in (project / args[0]).read_text().splitlines() if " -m pip install " in line)
-        specs = [word for word in shlex.split(line) if not word.startswith(("-", "$")) and word not in ("pip", "install")]
+        lines = [line for line in (project / args[0]).read_text().splitlines() if " -m pip install " in line]
+        specs = [word for line in lines for word in shlex.split(line)
+                 if not word.startswith(("-", "$")) and word not in ("pip", "install")]
     else:
         return set()
     return {re.split(r"[<>=!~\[;]", spec)[0].strip().lower().replace("-", "_") for spec in specs}

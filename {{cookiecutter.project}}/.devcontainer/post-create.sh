@@ -13,11 +13,12 @@ fi
 # elsewhere PyTorch's CPU build. A PIP_CONSTRAINT already set is kept (set it empty to leave pip's own settings).
 export PIP_CONSTRAINT="${PIP_CONSTRAINT-.azureml/torch-cpu.txt}"  # a path from the project folder
 
-# The test and lint tools, and PyYAML to read the environment file.
-"$PYTHON" -m pip install --disable-pip-version-check -q pytest pyyaml pre-commit
+# PyYAML, to read the environment file.
+"$PYTHON" -m pip install --disable-pip-version-check -q pyyaml
 
-# The pip list of the one environment file, as a requirements file (so option lines such as --extra-index-url work).
-# Without -U: what is installed already (in the container: everything the image built) is left as it is.
+# The pip list of the one environment file, as a requirements file (so option lines such as --extra-index-url work),
+# and the test and lint tools, in one install: pip picks versions that suit them all (pre-commit's virtualenv and
+# SDK v1's packaging<26). Without -U: what is installed already (in the container: all the image built) is kept.
 requirements="$(mktemp)"
 trap 'rm -f "$requirements"' EXIT
 "$PYTHON" - "$requirements" <<'PY'
@@ -31,7 +32,7 @@ pip = next(item["pip"] for item in environment["dependencies"] if isinstance(ite
 with open(sys.argv[1], "w", encoding="utf-8") as file:
     file.writelines(f"{line}\n" for line in pip)
 PY
-"$PYTHON" -m pip install --disable-pip-version-check --progress-bar off -r "$requirements"
+"$PYTHON" -m pip install --disable-pip-version-check --progress-bar off -r "$requirements" pytest pre-commit
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   "$PYTHON" -m pre_commit install  # lint on commit (.pre-commit-config.yaml)
 fi
