@@ -3,10 +3,10 @@
 import json
 import os
 import pty
+import select
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 from aml import arguments, costs, messages, preflight, sdk, settings
@@ -153,20 +153,18 @@ def test_upload_without_downloaded_data_says_how_to_get_it(project_copy, offline
 
 @pytest.mark.slow
 def test_a_proxy_that_never_answers_ends_within_the_timeout(project_copy):
-    server = socket.create_server(("127.0.0.1", 0))
-    held = []
-    threading.Thread(target=lambda: [held.append(server.accept()) for _ in iter(int, 1)], daemon=True).start()
-    proxy = f"http://127.0.0.1:{server.getsockname()[1]}"
-    write_config(project_copy)
-    env = {**FAKE_SERVICE_PRINCIPAL, "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "NO_PROXY": ""}
-    started = time.monotonic()
-    result = run_script("04-run-pytorch.py", "--timeout", "3", cwd=project_copy, env=env, timeout=60)
-    assert time.monotonic() - started < 15
-    assert held, "the request never reached the silent proxy"
+    with socket.create_server(("127.0.0.1", 0)) as server:  # the kernel takes each connection; nothing answers
+        proxy = f"http://127.0.0.1:{server.getsockname()[1]}"
+        write_config(project_copy)
+        env = {**FAKE_SERVICE_PRINCIPAL, "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "NO_PROXY": ""}
+        started = time.monotonic()
+        result = run_script("04-run-pytorch.py", "--timeout", "3", cwd=project_copy, env=env, timeout=60)
+        assert time.monotonic() - started < 15
+        reached, _, _ = select.select([server], [], [], 0)  # a connection waits to be accepted
+        assert reached, "the request never reached the silent proxy"
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: no answer after 3 s while logging in (service principal")
     assert "AZURE_CLIENT_SECRET" in result.stderr
-    server.close()
 
 
 @pytest.mark.slow
