@@ -371,9 +371,14 @@ def test_show_metrics_task_serves_the_metrics_of_a_local_training_run_until_stop
 PYTORCH = ("torch", "torchvision")
 
 
-def link_pytorch(python):
+def link_pytorch(python, project):
     """Link this run's PyTorch (torch, torchvision and the CUDA wheels they need: 5 GB that pip would unpack again)
     into the environment of python, as the dev container's image holds it before post-create.sh runs."""
+    env = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
+    ranges = {Requirement(line).name: Requirement(line).specifier for line in env["dependencies"][-1]["pip"]}
+    for name in PYTORCH:  # else pip would replace the linked release, deleting this run's own files through the link
+        version = importlib.metadata.version(name)
+        assert ranges[name].contains(version), f"requirements-dev.txt's {name} {version} is outside {ranges[name]}"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                capture_output=True, text=True, check=True, timeout=60).stdout.strip())
     wanted = {*PYTORCH, "triton"}
@@ -395,7 +400,7 @@ def test_post_create_script_readies_a_fresh_environment_in_which_the_projects_wh
     project = bake(tmp_path / "baked", project="suite-check", compute_name="gpu-cluster", max_nodes="2", sdk=sdk)
     python = tmp_path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
-    link_pytorch(python)
+    link_pytorch(python, project)
     # PIP_CONSTRAINT set but empty: pip keeps its own settings (here, torch from this machine's disk) and does not
     # get PyTorch's CPU index from .azureml/torch-cpu.txt, which this machine cannot reach (pip retries each lookup).
     setup = subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
