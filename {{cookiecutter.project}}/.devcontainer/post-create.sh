@@ -17,8 +17,8 @@ export PIP_CONSTRAINT="${PIP_CONSTRAINT-.azureml/torch-cpu.txt}"  # a path from 
 "$PYTHON" -m pip install --disable-pip-version-check -q pyyaml
 
 # The pip list of the one environment file, as a requirements file (so option lines such as --extra-index-url work),
-# and the test and lint tools, in one install: pip picks versions that suit them all (pre-commit's virtualenv and
-# SDK v1's packaging<26). Without -U: what is installed already (in the container: all the image built) is kept.
+# and the test and lint tools, in one install: pip picks versions that suit them all (alone, pre-commit could move a
+# package that the list pins). Without -U: what is installed already (in the container: all the image built) is kept.
 requirements="$(mktemp)"
 trap 'rm -f "$requirements"' EXIT
 "$PYTHON" - "$requirements" <<'PY'
