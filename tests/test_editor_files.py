@@ -177,6 +177,12 @@ def test_environment_layer_takes_the_torch_build_from_the_build_arg_and_keeps_no
     assert f"PIP_CONSTRAINT={constraints}" in env.split()  # later pip installs in the container keep that build
 
 
+def pip_ranges(project):
+    """The version range of each package in the pip list of the project's environment file, by name."""
+    env = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
+    return {Requirement(line).name: Requirement(line).specifier for line in env["dependencies"][-1]["pip"]}
+
+
 @pytest.mark.parametrize("gpu", [False, True])
 def test_devcontainer_picks_the_torch_build_of_its_answer_and_needs_no_gpu(tmp_path, gpu):
     """build.args names torch-cpu.txt or, for the GPU answer, torch-gpu.txt (CUDA 12.6); a GPU is never required."""
@@ -187,8 +193,7 @@ def test_devcontainer_picks_the_torch_build_of_its_answer_and_needs_no_gpu(tmp_p
     index = "https://download.pytorch.org/whl/" + ("cu126" if gpu else "cpu")
     pins = ["torch==2.9.1+cu126", "torchvision==0.24.1+cu126"] if gpu else []
     assert constraint_lines(project / constraints) == [f"--extra-index-url {index}", *pins]
-    env = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
-    ranges = {Requirement(line).name: Requirement(line).specifier for line in env["dependencies"][-1]["pip"]}
+    ranges = pip_ranges(project)
     assert all(ranges[name].contains(version) for name, version in (pin.split("==") for pin in pins))
     assert "runArgs" not in container
     assert container.get("hostRequirements") == ({"gpu": "optional"} if gpu else None)
@@ -374,8 +379,7 @@ PYTORCH = ("torch", "torchvision")
 def link_pytorch(python, project):
     """Link this run's PyTorch (torch, torchvision and the CUDA wheels they need: 5 GB that pip would unpack again)
     into the environment of python, as the dev container's image holds it before post-create.sh runs."""
-    env = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
-    ranges = {Requirement(line).name: Requirement(line).specifier for line in env["dependencies"][-1]["pip"]}
+    ranges = pip_ranges(project)
     for name in PYTORCH:  # else pip would replace the linked release, deleting this run's own files through the link
         version = importlib.metadata.version(name)
         assert ranges[name].contains(version), f"requirements-dev.txt's {name} {version} is outside {ranges[name]}"
