@@ -5,7 +5,6 @@ import shutil
 import sys
 from pathlib import Path
 
-OUTPUT_DIR = Path({{ cookiecutter._output_dir | tojson }})
 ANSWERS = {
     "subscription_id": {{ cookiecutter.subscription_id | tojson }},
     "resource_group": {{ cookiecutter.resource_group | tojson }},
@@ -13,7 +12,9 @@ ANSWERS = {
 }
 TRAIN_WORKFLOW = {{ 'True' if cookiecutter.github_train_workflow else 'False' }}
 SDK = {{ cookiecutter.sdk | tojson }}
-PROJECT = Path.cwd()  # cookiecutter runs hooks inside the new project
+PROJECT = Path.cwd()  # cookiecutter and cruft run hooks inside the new project
+# The folder the project was made in: its parent (cruft, unlike cookiecutter, gives hooks no cookiecutter._output_dir)
+OUTPUT_DIR = PROJECT.parent
 # Each SDK's own files, as whole files at their place in the project: _sdk/v1/src/x.py becomes src/x.py.
 SDK_FILES = PROJECT / "_sdk"
 # The first command the README suggests: offline, seconds, a loss line every 100 mini-batches (README step 4).
@@ -63,28 +64,38 @@ def where_to_cd(project=PROJECT):
     return f'"{project}"' if " " in str(project) else str(project)
 
 
+def rendered_for_cruft():
+    """Tell whether cruft renders the template into a scratch folder to compare with the project (cruft update, diff):
+    then the shell's working folder is the project, with its .cruft.json, and not this rendering's."""
+    started_in = os.environ.get("PWD")
+    if not started_in or Path(started_in).resolve() == PROJECT.resolve():
+        return False
+    return (Path(started_in) / ".cruft.json").is_file()
+
+
 def main():
     """Place the SDK's files, drop the parts not asked for, write or copy the workspace config, print next steps."""
+    say = (lambda message: None) if rendered_for_cruft() else print  # a scratch rendering has no next steps
     place_sdk_files()
     if not TRAIN_WORKFLOW:
         (PROJECT / ".github" / "workflows" / "train-on-azure.yml").unlink()
     if all(ANSWERS.values()):
         TARGET.write_text(json.dumps(ANSWERS, indent=4) + "\n", encoding="utf-8")
-        print(f"Wrote .azureml/config.json for workspace {ANSWERS['workspace_name']!r} from your answers.")
+        say(f"Wrote .azureml/config.json for workspace {ANSWERS['workspace_name']!r} from your answers.")
     else:
         found = find_workspace_config(OUTPUT_DIR.resolve())
         if found:
             shutil.copyfile(found, TARGET)
-            print(f"Copied the workspace config found at {found} to .azureml/config.json.")
+            say(f"Copied the workspace config found at {found} to .azureml/config.json.")
         else:
-            print(
+            say(
                 "No Azure ML workspace config found, so .azureml/config.json is not there yet. Before you submit, either\n"
                 "  - download config.json from your workspace in Azure ML Studio (workspace name at the top right,\n"
                 f"    'Download config file') into {PROJECT / '.azureml'}, or\n"
                 "  - create a workspace and write the file: python 01-create-workspace.py --subscription-id ID "
                 "--resource-group RG --workspace-name NAME --region REGION"
             )
-    print(f"Next: cd {where_to_cd()} && {FIRST_COMMAND}   (offline, seconds; then README.md, step by step)")
+    say(f"Next: cd {where_to_cd()} && {FIRST_COMMAND}   (offline, seconds; then README.md, step by step)")
     return 0
 
 

@@ -3,6 +3,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,11 +73,36 @@ def bake(output_dir, **answers):
     return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers))
 
 
-def bake_cli(output_dir, *args, stdin=None):
+def bake_cli(output_dir, *args, stdin=None, template=TEMPLATE):
     """Bake with cookiecutter's command line, as a user does; return the finished process."""
     prompts = [] if stdin is not None or "--replay-file" in args else ["--no-input"]
-    command = [sys.executable, "-m", "cookiecutter", *prompts, "-o", str(output_dir), str(TEMPLATE), *args]
+    command = [sys.executable, "-m", "cookiecutter", *prompts, "-o", str(output_dir), str(template), *args]
     return subprocess.run(command, capture_output=True, text=True, input=stdin or "", timeout=120)
+
+
+# git as on a fresh machine: no system or user configuration (no autocrlf, hooks or aliases of the contributor's)
+GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+
+def git(folder, *args):
+    """Run git in folder, configured as on a fresh machine; return what it printed."""
+    return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, check=True, timeout=120,
+                          env={**os.environ, **GIT_ENV}).stdout
+
+
+def template_repository(folder):
+    """This template as a git repository of its own at folder (its tracked and new files, the ignored left out,
+    committed once), to clone as users clone it from GitHub."""
+    listed = git(TEMPLATE, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.split("\0")):
+        if (TEMPLATE / name).is_file():  # a tracked file deleted in the work tree is listed too
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, folder / name)
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "the template")
+    return folder
 
 
 def vscode_variables(project, file=None):

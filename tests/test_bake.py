@@ -25,7 +25,7 @@ PROJECT_FILES = {
     "tests/script_helpers.py", "tests/sdk_fixtures.py", "aml/requirements.py", "tests/test_first_hour.py", "tests/test_login.py", "tests/test_submission.py",
     ".vscode/launch.json", ".vscode/tasks.json", ".vscode/settings.json", ".vscode/extensions.json",
     ".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".devcontainer/post-create.sh",
-    ".github/workflows/tests.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json",
+    ".github/workflows/tests.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json", ".gitattributes",
 }
 TRAIN_WORKFLOW = ".github/workflows/train-on-azure.yml"  # only when github_train_workflow is yes
 SDK_FILES = {"v1": set(), "v2": {"job.yml", "tests/test_mlflow_environment.py"}}

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from identify.identify import tags_from_path
 
-from conftest import TEMPLATE, bake, bake_cli
+from conftest import TEMPLATE, bake, bake_cli, git
 
 WORKFLOWS = ".github/workflows"
 ANSWERED = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "ml-rg",
@@ -271,11 +271,6 @@ def test_azure_workflow_and_its_set_up_are_there_only_when_asked_for(tmp_path):
                      "AZUREML_WORKSPACE_NAME"):
         assert f"gh variable set {variable}" in readme and variable in (with_it / WORKFLOWS / "train-on-azure.yml"
                                                                          ).read_text()
-
-
-def git(project, *args):
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=project,
-                          capture_output=True, text=True, check=True).stdout
 
 
 def pre_commit_config(project):
