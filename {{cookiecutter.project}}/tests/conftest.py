@@ -47,6 +47,16 @@ def run_script(script, *args, cwd=ROOT, env=None, timeout=600):
     )
 
 
+def pseudo_terminal():
+    """The two ends (leader, follower) of a pseudo-terminal, as a person's terminal; the test is skipped where the
+    system has none (Windows: no pty module)."""
+    try:
+        import pty
+    except ImportError:
+        pytest.skip("needs a pseudo-terminal (the pty module), which this system lacks")
+    return pty.openpty()
+
+
 @pytest.fixture
 def offline(tmp_path):
     """Environment variables for a subprocess that cannot use the network and records every attempt in a log file."""

@@ -1,14 +1,13 @@
 """99-clean-up.py with either SDK: what it would delete (offline), its confirmation, the resource group's deletion."""
 
 import os
-import pty
 import subprocess
 import sys
 
 from aml import settings
 
 import pytest
-from conftest import run_script
+from conftest import pseudo_terminal, run_script
 from script_helpers import write_config
 
 CHOSEN = settings.load()
@@ -17,7 +16,7 @@ CLUSTERS = ", ".join(dict.fromkeys([CHOSEN.compute_name, settings.GPU_COMPUTE_NA
 
 def run_in_terminal(project, *args, typed, env):
     """Run 99-clean-up.py with a terminal as its input, where a person has typed `typed`."""
-    terminal, person = pty.openpty()
+    terminal, person = pseudo_terminal()
     os.write(terminal, typed.encode() + b"\n")
     try:
         return subprocess.run(

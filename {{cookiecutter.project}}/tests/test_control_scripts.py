@@ -2,7 +2,6 @@
 
 import json
 import os
-import pty
 import select
 import socket
 import subprocess
@@ -12,7 +11,7 @@ import time
 from aml import arguments, costs, messages, preflight, sdk, settings
 
 import pytest
-from conftest import run_script
+from conftest import pseudo_terminal, run_script
 from script_helpers import FAKE_SERVICE_PRINCIPAL, NO_LOGIN, SUBSCRIPTION, fake_az, path_with, script, write_config
 
 
@@ -239,7 +238,7 @@ def test_create_workspace_logs_in_as_the_other_scripts_do_for_its_subscription(p
 def test_device_code_sign_in_waits_minutes_for_the_person(project_copy, offline, tmp_path):
     env, network_log = offline
     write_config(project_copy)
-    terminal, person = pty.openpty()  # a terminal, where a device code can be shown
+    terminal, person = pseudo_terminal()  # a terminal, where a device code can be shown
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, str(project_copy / "03-run-hello.py")],

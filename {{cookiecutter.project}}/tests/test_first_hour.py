@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SRC
+from conftest import ROOT, SRC, pseudo_terminal
 
 import train
 
@@ -34,9 +34,7 @@ def test_the_run_ends_with_what_the_accuracy_means_where_each_file_went_and_how_
 
 def run_on_a_terminal(args, cwd, env=None, timeout=300):
     """Run train.py with stdout on a pseudo-terminal (as in a person's terminal); return (exit code, its text)."""
-    import pty
-
-    leader, follower = pty.openpty()
+    leader, follower = pseudo_terminal()
     process = subprocess.Popen(
         [sys.executable, str(SRC / "train.py"), *args],
         cwd=cwd,
@@ -60,7 +58,6 @@ def run_on_a_terminal(args, cwd, env=None, timeout=300):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal (pty), which Windows lacks")
 def test_without_matplotlib_and_tqdm_training_saves_its_outputs_and_says_in_one_line_each(tmp_path):
     shim = tmp_path / "shim"
     shim.mkdir()
