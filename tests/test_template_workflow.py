@@ -1,0 +1,61 @@
+"""The template's own GitHub workflow: Linux, Windows and macOS with every offered Python, both SDKs baked and their
+quick tests run, the whole suite once; valid by GitHub's schema, clean by actionlint, current action majors."""
+import re
+import shlex
+
+import pytest
+import yaml
+
+import local_extensions
+from conftest import ACTION_MAJORS, TEMPLATE, actionlint
+from test_github import check_jsonschema
+
+WORKFLOW = TEMPLATE / ".github" / "workflows" / "template.yml"
+
+
+@pytest.fixture(scope="module")
+def workflow():
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def runs(job):
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_workflow_runs_once_per_change_on_pull_requests_and_pushes_to_main(workflow):
+    assert workflow[True] == {"push": {"branches": ["main"]}, "pull_request": None}  # YAML reads `on` as True
+
+
+def test_each_system_and_offered_python_bakes_both_sdks_and_runs_their_quick_tests(workflow):
+    bake = workflow["jobs"]["bake"]
+    assert bake["strategy"]["matrix"] == {"os": ["ubuntu-latest", "windows-latest", "macos-latest"],
+                                          "python": list(local_extensions.PYTHON_VERSIONS)}
+    assert bake["runs-on"] == "${{ matrix.os }}" and bake["strategy"]["fail-fast"] is False
+    script = runs(bake)
+    assert f"for sdk in {' '.join(local_extensions.SDKS)}; do" in script
+    assert '"sdk=$sdk"' in script and '"python_version=${{ matrix.python }}"' in script
+    assert '-m pytest -m "not slow"' in script and "aml/requirements.py > requirements.txt" in script
+    installed = next(step["run"] for step in bake["steps"] if "cookiecutter==" in step.get("run", ""))
+    pinned = re.search(r"grep -E '\^(cookiecutter==)'", installed).group(1)
+    assert any(line.startswith(pinned) for line in (TEMPLATE / "requirements-dev.txt").read_text().splitlines())
+
+
+def test_one_ubuntu_job_runs_the_whole_suite_as_ci_does(workflow):
+    suite = workflow["jobs"]["template-suite"]
+    assert suite["runs-on"] == "ubuntu-latest"
+    assert [shlex.split(step["run"]) for step in suite["steps"] if step.get("run", "").startswith("bash")] == [
+        ["bash", ".ci/run"]]
+
+
+def test_workflow_uses_each_actions_current_major(workflow):
+    used = {step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step}
+    assert used == {f"{action}@{ACTION_MAJORS[action]}" for action in ("actions/checkout", "actions/setup-python")}
+
+
+def test_workflow_is_valid_by_githubs_schema_and_actionlint_finds_nothing(tmp_path):
+    result = check_jsonschema(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert actionlint(WORKFLOW) == []
+    slip = tmp_path / "slip.yml"  # the same check catches an undefined matrix value
+    slip.write_text(WORKFLOW.read_text().replace("${{ matrix.os }}", "${{ matrix.oss }}"))
+    assert any("oss" in message for _, _, message in actionlint(slip))
