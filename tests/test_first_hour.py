@@ -215,7 +215,6 @@ def test_the_bakes_next_command_and_every_offline_command_of_the_readme_do_what_
             continue  # the whole suite, minutes: test_editor_files runs it once per SDK, in a fresh environment
         if "pytest" in command:  # a part of that suite: here, which tests it picks (the run is the whole suite's)
             command += " --collect-only -q"
-        started = time.monotonic()
         result = shell(command, project, tmp_path)
         output = result.stdout + result.stderr
         assert result.returncode == 0, f"{command}\n{output[-3000:]}"
@@ -225,7 +224,6 @@ def test_the_bakes_next_command_and_every_offline_command_of_the_readme_do_what_
             assert "Finished Training" in result.stdout and "Saved: outputs/model.pt" in result.stdout
             metrics = json.loads((project / "outputs" / "metrics.json").read_text())
             assert metrics["loss"] is not None and len(metrics["losses"]) == 10
-            assert time.monotonic() - started < 300, "seconds, as the README says (a slow shared machine: minutes)"
         if "src/predict.py" in command:  # the model step 4 trained classifies a sample and draws it as a grid
             assert re.search(r"^\d+ of the 16 test images classified right", result.stdout, re.M), command
             assert (project / "outputs" / "predictions.png").stat().st_size > 10_000, command

@@ -112,6 +112,8 @@ def test_torchrun_trains_each_rank_on_its_own_shard_and_rank_0_alone_prints_and_
         "0",
         "--threads",
         "1",
+        "--device",
+        "cpu",  # the ranks' logic on the CPU (gloo), on a GPU host too: it may have one GPU for two ranks
         "--output-dir",
         str(out),
     ]

@@ -29,7 +29,7 @@ def test_login_chain_prefers_a_service_principal_then_the_azure_cli(monkeypatch,
     )
 
 
-def test_azure_cli_token_is_asked_for_once_per_audience_until_it_expires(tmp_path):
+def test_azure_cli_token_is_asked_for_once_per_audience_until_it_expires(tmp_path, monkeypatch):
     from azureml.core.authentication import Audience, TokenAuthentication
 
     az_log = fake_az(tmp_path, lifetime_s=login.TOKEN_MARGIN_S + 4)  # stale 4 s from now
@@ -37,7 +37,8 @@ def test_azure_cli_token_is_asked_for_once_per_audience_until_it_expires(tmp_pat
     first = auth.get_token(Audience.ARM)
     assert auth.get_token(Audience.ARM) == first and len(az_log.read_text().splitlines()) == 1
     assert auth.get_token(Audience.AZUREML) != first and len(az_log.read_text().splitlines()) == 2
-    time.sleep(5)
+    now = time.time()
+    monkeypatch.setattr(login.time, "time", lambda: now + 5)  # 5 s later, by the clock the cache reads
     assert auth.get_token(Audience.ARM) != first
     calls = az_log.read_text().splitlines()
     assert len(calls) == 3 and calls[0] == calls[2] != calls[1]
