@@ -397,7 +397,7 @@ def link_pytorch(python, project):
 def test_post_create_script_readies_a_fresh_environment_in_which_the_projects_whole_suite_passes(tmp_path, sdk):
     """The one run of each SDK's baked suite: in a new virtual environment that holds only PyTorch, post-create.sh
     installs the rest of the environment file, consistently (pip check), and trains; there the "Run tests" task, as
-    VS Code runs it, passes every test and skips none."""
+    VS Code runs it, passes every test and skips none, and leaves every file of the project as it was."""
     project = bake(tmp_path / "baked", project="suite-check", compute_name="gpu-cluster", max_nodes="2", sdk=sdk)
     python = tmp_path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
@@ -413,11 +413,31 @@ def test_post_create_script_readies_a_fresh_environment_in_which_the_projects_wh
         assert re.search(rf"^Requirement already satisfied: {name}\b", setup.stdout, re.M), name
     consistent = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
     assert consistent.returncode == 0, consistent.stdout + consistent.stderr
+    assert {path.name for path in (project / "outputs").iterdir()} >= TRAINED  # post-create.sh trained it
+    for name, text in USER_WORK.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    before = project_files(project)
     [task] = [t for t in load_jsonc(project / ".vscode/tasks.json")["tasks"] if t["label"] == "Run tests"]
     tests = run_task(task, project, timeout=1200, python=python)
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     summary = tests.stdout.strip().splitlines()[-1]
     assert re.search(r"\b\d+ passed\b", summary) and "failed" not in summary and "skipped" not in summary, summary
+    after = project_files(project)  # the user's model, metrics, plot, last run id and data as they were
+    assert {name: digest for name, digest in after.items() if before.get(name) != digest} == {}
+    assert sorted(set(before) - set(after)) == []
+
+
+# What a user has in a project after training and a submission, besides what training wrote to outputs/
+TRAINED = {"model.pt", "metrics.json", "loss.png"}
+USER_WORK = {".azureml/last-run.txt": "day1-experiment-train_1765000000_0a1b2c3d\n", "data/notes.txt": "my data\n"}
+CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def project_files(project):
+    """Every file of the project (caches aside) with the SHA-256 of its content."""
+    return {path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in project.rglob("*") if path.is_file() and not CACHES & set(path.relative_to(project).parts)}
 
 
 def test_post_create_script_without_its_python_says_what_to_do(tmp_path):

@@ -1,5 +1,7 @@
 """The template's own GitHub workflow: Linux, Windows and macOS with every offered Python, both SDKs baked and their
 quick tests run, the whole suite once; valid by GitHub's schema, clean by actionlint, current action majors."""
+import importlib.util
+import json
 import re
 import shlex
 
@@ -59,3 +61,19 @@ def test_workflow_is_valid_by_githubs_schema_and_actionlint_finds_nothing(tmp_pa
     slip = tmp_path / "slip.yml"  # the same check catches an undefined matrix value
     slip.write_text(WORKFLOW.read_text().replace("${{ matrix.os }}", "${{ matrix.oss }}"))
     assert any("oss" in message for _, _, message in actionlint(slip))
+
+
+def test_suite_job_fetches_the_schemas_where_ci_reads_them_at_the_commits_the_shared_copies_name(workflow):
+    steps = [step.get("run", "") for step in workflow["jobs"]["template-suite"]["steps"]]
+    fetch = steps.index("python .github/fetch_schemas.py ../shared/schemas")
+    assert fetch < steps.index("bash .ci/run")
+    spec = importlib.util.spec_from_file_location("fetch_schemas", TEMPLATE / ".github" / "fetch_schemas.py")
+    fetch_schemas = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch_schemas)
+    shared = TEMPLATE.parent / "shared" / "schemas"
+    assert {*fetch_schemas.COPIES, "debugpy-launch.schema.json"} == {p.name for p in shared.glob("*.json")}
+    readme = (shared / "README.md").read_text()
+    for repository, commit, path in [*fetch_schemas.COPIES.values(), fetch_schemas.DEBUGPY]:
+        assert repository in readme and f"commit {commit}" in readme and path.split("/")[-1] in readme
+    shared_debugpy = json.loads((shared / "debugpy-launch.schema.json").read_text())["properties"]
+    assert {key: shared_debugpy[key]["type"] for key in fetch_schemas.GENERIC_KEYS} == fetch_schemas.GENERIC_KEYS

@@ -38,6 +38,9 @@ CHECKPOINT_FOLDER = "checkpoints"
 SERVICE_PRINCIPAL_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
 # Where Workspace.from_config() looks, in its order, in each folder from the start upwards.
 CONFIG_SEARCH = (Path(".azureml", "config.json"), Path("aml_config", "config.json"), Path("config.json"))
+# The folder where the search upwards ends, when set (else at the file system's root): keeps out a config.json that
+# lies in a folder above the project and names another workspace.
+CONFIG_SEARCH_STOP = "AZUREML_CONFIG_SEARCH_STOP"
 CONFIG_KEYS = ("subscription_id", "resource_group", "workspace_name")
 # Where a workspace is named when there is no config file, e.g. by a CI system's repository variables.
 CONFIG_VARIABLES = {
@@ -110,8 +113,12 @@ def env_name(env_file=ENV_FILE):
 
 def find_config(start=ROOT):
     """Find the workspace config the way Workspace.from_config() does, from start upwards; None when there is none."""
+    folders = [start, *start.parents]
+    stop = os.environ.get(CONFIG_SEARCH_STOP)
+    if stop:  # not above that folder
+        folders = [folder for folder in folders if folder.resolve().is_relative_to(Path(stop).resolve())]
     for relative in CONFIG_SEARCH:
-        for folder in (start, *start.parents):
+        for folder in folders:
             if (folder / relative).is_file():
                 return folder / relative
     return None

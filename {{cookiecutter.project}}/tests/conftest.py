@@ -86,8 +86,9 @@ def offline(tmp_path):
 
 
 @pytest.fixture
-def project_copy(tmp_path):
-    """A copy of this project in a fresh folder with no workspace config in it or above it."""
+def project_copy(tmp_path, monkeypatch):
+    """A copy of this project in a fresh folder with no workspace config in it or above it (the search for one stops
+    at the folder that holds the copy, for this test and the scripts it runs)."""
     copy = tmp_path / "project"
     shutil.copytree(
         ROOT,
@@ -96,8 +97,8 @@ def project_copy(tmp_path):
             "data", "outputs", "__pycache__", ".pytest_cache", "config.json", ".venv", ".git"
         ),
     )
-    from aml.settings import find_config
+    from aml.settings import CONFIG_SEARCH_STOP, find_config
 
-    if find_config(copy) is not None:
-        pytest.skip(f"a workspace config above {tmp_path} would be found: {find_config(copy)}")
+    monkeypatch.setenv(CONFIG_SEARCH_STOP, str(tmp_path))
+    assert find_config(copy) is None
     return copy

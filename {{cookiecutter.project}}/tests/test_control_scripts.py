@@ -362,3 +362,17 @@ def test_every_job_has_a_time_limit_by_default_and_the_cluster_plan_comes_from_t
         "low priority",
         "low priority",
     ]
+
+
+def test_the_config_search_goes_up_to_the_folder_its_variable_names_and_no_further(tmp_path, monkeypatch):
+    above = tmp_path / "above"
+    project = above / "here" / "project"
+    project.mkdir(parents=True)
+    (above / ".azureml").mkdir()
+    (above / ".azureml" / "config.json").write_text("{}")
+    monkeypatch.delenv(settings.CONFIG_SEARCH_STOP, raising=False)
+    assert settings.find_config(project) == above / ".azureml" / "config.json"  # as Workspace.from_config() finds it
+    monkeypatch.setenv(settings.CONFIG_SEARCH_STOP, str(above / "here"))
+    assert settings.find_config(project) is None
+    monkeypatch.setenv(settings.CONFIG_SEARCH_STOP, str(above))
+    assert settings.find_config(project) == above / ".azureml" / "config.json"
