@@ -150,9 +150,14 @@ def test_the_readmes_lint_command_is_the_lint_tasks_and_needs_only_pre_commit(pr
     command = " ".join(["pre-commit", *task[2:]])
     text = re.sub(r"\s+", " ", readme(project))
     assert f'`{command}` (the task "Lint")' in text
-    # with the environment's list, which pins what pre-commit's own packages would move (SDK v1: packaging<26)
-    tools = "`python aml/requirements.py > requirements.txt && pip install -r requirements.txt pytest pre-commit`"
-    assert tools in text and "`pre-commit install`" in text
+    # with the environment's list, which pins what pre-commit's own packages would move (SDK v1: packaging<26): the
+    # same single install as post-create.sh's, whose environment the baked-suite test proves consistent (pip check)
+    tools = re.search(r"`python aml/requirements\.py > requirements\.txt && pip install -r requirements\.txt ([^`]*)`",
+                      text)
+    post_create = re.search(r'^"\$PYTHON" -m pip install .*-r "\$requirements" (.*)$',
+                            (project / ".devcontainer" / "post-create.sh").read_text(), re.M)
+    assert tools and post_create and tools.group(1).split() == post_create.group(1).split() == ["pytest", "pre-commit"]
+    assert "`pre-commit install`" in text
 
 
 def test_the_readme_writes_no_package_list_of_its_own(project):

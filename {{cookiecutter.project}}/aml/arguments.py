@@ -23,7 +23,10 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
         help="submit nothing: show the Python error of a failed run (default: the last one submitted from here), "
         "its lines in src/ as this folder's files",
     )
-    parser.add_argument("--compute", default=compute, help=f"cluster to run on (default: {compute})")
+    parser.add_argument(
+        "--compute",
+        help=f"cluster to run on (default: {compute}, or {settings.GPU_COMPUTE_NAME}, 02's GPU cluster, with --gpu)",
+    )
     parser.add_argument("--experiment", default=experiment, help=f"experiment name (default: {experiment})")
     parser.add_argument("--node-count", type=int, default=1, help="nodes for distributed training (default: 1)")
     parser.add_argument(
@@ -32,8 +35,8 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
     parser.add_argument(
         "--gpu",
         action="store_true",
-        help="the cluster has NVIDIA GPUs: CUDA 12 torch (.azureml/torch-gpu.txt), train.py --device cuda, "
-        "NCCL between processes",
+        help=f"run on NVIDIA GPUs: {settings.GPU_COMPUTE_NAME} (02-create-compute.py --gpu) unless --compute, "
+        "CUDA 12 torch (.azureml/torch-gpu.txt), train.py --device cuda, NCCL between processes",
     )
     parser.add_argument(
         "--timeout",
@@ -53,6 +56,7 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
     if rule:
         parser.error(f"--experiment {args.experiment!r}: use {rule}")
     args.max_seconds = costs.max_seconds(args.max_hours)
+    args.compute = args.compute or (settings.GPU_COMPUTE_NAME if args.gpu else compute)
     return args
 
 

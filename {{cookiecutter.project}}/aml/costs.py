@@ -1,12 +1,14 @@
 """What a job will cost, said before it costs: the cluster's VM size, nodes, priority and idle time, the time limit."""
 
 import math
+import re
 from dataclasses import dataclass
 
 from aml import settings
 from aml.messages import bounded, fail
 
 DRY_RUN = "a dry run does not read the cluster"
+UNKNOWN_SIZE = "VM size not known offline (02-create-compute.py --name sets it)"
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,38 @@ def duration(seconds):
     return f"{seconds / 3600:.3g} h"
 
 
+def is_gpu_size(vm_size):
+    """Whether an Azure VM size has NVIDIA GPUs: the N-series (Standard_NC…, ND…, NV…)."""
+    return re.match(r"(?i)standard_n[a-z]", vm_size or "") is not None
+
+
+def idle_seconds(vm_size):
+    """How long an idle node of this size stays up before the cluster scales down: GPU nodes go sooner."""
+    if is_gpu_size(vm_size):
+        return settings.GPU_IDLE_SECONDS_BEFORE_SCALEDOWN
+    return settings.IDLE_SECONDS_BEFORE_SCALEDOWN
+
+
+def price_class(vm_size):
+    """The price class of a VM size, in words."""
+    if is_gpu_size(vm_size):
+        return "GPU (N-series, NVIDIA): an hour of a node costs about 10 times a CPU node's"
+    return "CPU"
+
+
 def planned(compute, why="", chosen=None):
     """The cluster as 02-create-compute.py makes it by default, from .azureml/settings.yml: what is known offline
     (`why`: why the cluster itself is not read)."""
     chosen = chosen or settings.load()
     # the chosen cluster first: a compute_name of gpu-cluster is still the one 02 makes without --gpu
     sizes = {settings.GPU_COMPUTE_NAME: chosen.gpu_vm_size, chosen.compute_name: chosen.vm_size}
+    vm_size = sizes.get(compute)
     return Cluster(
         name=compute,
-        vm_size=sizes.get(compute, "VM size not known offline (02-create-compute.py --name sets it)"),
+        vm_size=vm_size or UNKNOWN_SIZE,
         max_nodes=chosen.max_nodes,
         priority=settings.PRIORITIES[False],
-        idle_seconds=settings.IDLE_SECONDS_BEFORE_SCALEDOWN,
+        idle_seconds=idle_seconds(vm_size),
         source=f"{settings.SETTINGS_FILE.relative_to(settings.ROOT)} and 02-create-compute.py's defaults"
         + (f" ({why})" if why else ""),
     )
@@ -102,5 +124,7 @@ def print_costs(cluster, seconds, nodes=1):
         f"  scale-down:  idle nodes are removed after {duration(cluster.idle_seconds)} ({cluster.idle_seconds} s); "
         "at 0 nodes the cluster costs nothing"
     )
+    if cluster.vm_size != UNKNOWN_SIZE:
+        print(f"  price class: {price_class(cluster.vm_size)}")
     print(f"  time limit:  {duration(seconds)} ({seconds} s, --max-hours), then Azure ML cancels the job")
     print(f"  from:        {cluster.source}")

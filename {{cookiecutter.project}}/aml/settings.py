@@ -25,6 +25,7 @@ UPLOAD_TIMEOUT_S = 3600  # for uploading CIFAR-10 (170 MB) to the datastore
 # down to 0 nodes after this long idle, and are dedicated unless 02 is given --low-priority. The dry runs say so.
 GPU_COMPUTE_NAME = "gpu-cluster"  # the name of 02's --gpu cluster
 IDLE_SECONDS_BEFORE_SCALEDOWN = 2400
+GPU_IDLE_SECONDS_BEFORE_SCALEDOWN = 600  # a GPU node (N-series) idles at about 10 times a CPU node's price
 PRIORITIES = {False: "dedicated", True: "low priority"}  # by --low-priority
 # Every job's own time limit (--max-hours), after which Azure ML cancels it: training, and the hello-world run.
 TRAIN_MAX_HOURS = 2.0

@@ -50,6 +50,32 @@ def pytest_runtest_makereport(item, call):
             report.longrepr = f"skipped in CI, where only a test that {GPU_SKIP} may skip: {reason}"
 
 
+# The user's work in this project, which no test may change: what training, submissions and downloads keep there
+USER_WORK = ("outputs", "data", ".azureml", "mlruns.db", "mlruns")
+
+
+def user_work():
+    """Every file of the user's work in this project, with its size and modification time."""
+    state = {}
+    for name in USER_WORK:
+        path = ROOT / name
+        for file in [path] if path.is_file() else path.rglob("*") if path.is_dir() else []:
+            if file.is_file():
+                stat = file.stat()
+                state[file.relative_to(ROOT).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
+@pytest.fixture(autouse=True)
+def users_work_is_left_alone():
+    """Each test works in tmp_path or a copy: the project's outputs/, data/, .azureml/ and metrics are as they were."""
+    before = user_work()
+    yield
+    after = user_work()
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"the test changed the user's files in {ROOT}: {changed}"
+
+
 def run_script(script, *args, cwd=ROOT, env=None, timeout=600):
     """Run one of the project's scripts with this interpreter, as a user would, and return the finished process."""
     base = {name: value for name, value in os.environ.items() if name not in OUTSIDE_VARIABLES}

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import select
 import socket
 import subprocess
@@ -12,7 +13,16 @@ from aml import arguments, costs, messages, preflight, sdk, settings
 
 import pytest
 from conftest import pseudo_terminal, run_script
-from script_helpers import FAKE_SERVICE_PRINCIPAL, NO_LOGIN, SUBSCRIPTION, fake_az, path_with, script, write_config
+from script_helpers import (
+    FAKE_SERVICE_PRINCIPAL,
+    NO_LOGIN,
+    SUBSCRIPTION,
+    dry_run,
+    fake_az,
+    path_with,
+    script,
+    write_config,
+)
 
 
 def test_snapshot_follows_amlignore_over_gitignore(project_copy):
@@ -318,7 +328,10 @@ def test_a_name_edited_in_the_settings_reaches_the_submission(project_copy, offl
     path.write_text(text.replace("experiment_name: ", 'experiment_name: "edited-later" #', 1))
     result = run_script("04-run-pytorch.py", "--dry-run", cwd=project_copy, env=env)
     assert result.returncode == 0, result.stderr
-    assert "edited-later" in result.stdout
+    # the experiment the job goes to is the edited one: the dry run's line of it (v1 `experiment:`, v2's YAML
+    # `experiment_name:`) holds that value, and the old name is gone
+    assert re.findall(r"^experiment(?:_name)?:\s+(\S+)$", result.stdout, re.M) == ["edited-later"]
+    assert settings.load().experiment_name not in result.stdout
 
 
 def test_preflight_reads_the_workspace_config_once_and_hands_it_on(project_copy, monkeypatch):
@@ -376,3 +389,27 @@ def test_the_config_search_goes_up_to_the_folder_its_variable_names_and_no_furth
     assert settings.find_config(project) is None
     monkeypatch.setenv(settings.CONFIG_SEARCH_STOP, str(above))
     assert settings.find_config(project) == above / ".azureml" / "config.json"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["04-run-pytorch.py", "06-run-pytorch-data.py"])
+def test_gpu_alone_runs_on_the_gpu_cluster_and_the_dry_run_shows_its_size_and_price(name, project_copy, offline):
+    out = dry_run(name, project_copy, offline, "--gpu")
+    chosen = settings.load()
+    gpu = settings.GPU_COMPUTE_NAME
+    assert f"  cluster:     {gpu}: {chosen.gpu_vm_size}, 0 to {chosen.max_nodes} nodes" in out
+    assert "  price class: GPU (N-series, NVIDIA)" in out
+    idle = settings.GPU_IDLE_SECONDS_BEFORE_SCALEDOWN
+    assert f"idle nodes are removed after {costs.duration(idle)} ({idle} s)" in out  # sooner than a CPU node's
+    assert re.findall(r"^compute:\s+(?:azureml:)?(\S+)$", out, re.M) == [gpu]  # v1's line, v2's job YAML
+    cpu = dry_run(name, project_copy, offline)
+    assert re.findall(r"^compute:\s+(?:azureml:)?(\S+)$", cpu, re.M) == [chosen.compute_name]
+    assert "  price class: CPU" in cpu
+
+
+def test_a_gpu_size_scales_down_sooner_and_is_priced_as_a_gpu():
+    assert costs.is_gpu_size("Standard_NC4as_T4_v3") and costs.is_gpu_size("standard_nd96asr_v4")
+    assert not costs.is_gpu_size("STANDARD_D2_V2") and not costs.is_gpu_size("Standard_E4s_v3")
+    assert costs.idle_seconds("Standard_NC4as_T4_v3") == settings.GPU_IDLE_SECONDS_BEFORE_SCALEDOWN
+    assert costs.idle_seconds("STANDARD_D2_V2") == settings.IDLE_SECONDS_BEFORE_SCALEDOWN
+    assert settings.GPU_IDLE_SECONDS_BEFORE_SCALEDOWN < settings.IDLE_SECONDS_BEFORE_SCALEDOWN

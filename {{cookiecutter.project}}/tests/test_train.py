@@ -283,8 +283,9 @@ def test_trained_model_is_tested_overall_and_per_class_saved_and_reloads_to_the_
 
 def test_device_cuda_without_cuda_names_the_problem_and_the_fix(tmp_path):
     no_gpu = {"CUDA_VISIBLE_DEVICES": ""}  # PyTorch then sees no CUDA device, on a GPU host too
-    result = run_script("src/train.py", "--device", "cuda", "--synthetic", "40", "--output-dir", str(tmp_path),
-                        env=no_gpu)
+    result = run_script(
+        "src/train.py", "--device", "cuda", "--synthetic", "40", "--output-dir", str(tmp_path), env=no_gpu
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: --device cuda was asked for, but this machine has no CUDA device")
     assert "--device auto" in result.stderr

@@ -1,6 +1,6 @@
 """Create the compute cluster, or reuse it when it exists (tutorial step 2)."""
 
-from aml import arguments, login, messages, preflight, quota, sdk, settings
+from aml import arguments, costs, login, messages, preflight, quota, sdk
 
 from azureml.core.compute import AmlCompute, ComputeTarget
 
@@ -23,7 +23,7 @@ def main(argv=None):
         compute_config = AmlCompute.provisioning_configuration(
             vm_size=vm_size,
             vm_priority="lowpriority" if args.low_priority else "dedicated",
-            idle_seconds_before_scaledown=settings.IDLE_SECONDS_BEFORE_SCALEDOWN,
+            idle_seconds_before_scaledown=costs.idle_seconds(vm_size),  # GPU nodes go sooner
             min_nodes=0,
             max_nodes=args.max_nodes,
         )

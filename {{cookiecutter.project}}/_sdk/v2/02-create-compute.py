@@ -1,6 +1,6 @@
 """Create the compute cluster, or reuse it when it exists (tutorial step 2)."""
 
-from aml import arguments, login, messages, preflight, quota, sdk, settings
+from aml import arguments, costs, login, messages, preflight, quota, sdk
 
 from azure.ai.ml.entities import AmlCompute
 
@@ -24,7 +24,7 @@ def main(argv=None):
             name=name,
             size=vm_size,
             tier="low_priority" if args.low_priority else "dedicated",
-            idle_time_before_scale_down=settings.IDLE_SECONDS_BEFORE_SCALEDOWN,
+            idle_time_before_scale_down=costs.idle_seconds(vm_size),  # GPU nodes go sooner
             min_instances=0,
             max_instances=args.max_nodes,
         )

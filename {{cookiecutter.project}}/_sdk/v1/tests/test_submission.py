@@ -212,3 +212,12 @@ def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(m
     args = arguments.submission_arguments("test", [])
     submission.submit(None, args, connection=object())  # not a workspace: ComputeTarget fails at once
     assert_costs_from_the_settings(capsys.readouterr().out.splitlines(), CHOSEN)
+
+
+def test_gpu_alone_sends_the_run_to_the_gpu_cluster_and_compute_overrides_it():
+    def target(*flags):
+        return sent_run(submission.training_job(arguments.submission_arguments("test", list(flags))))["target"]
+
+    assert target("--gpu") == settings.GPU_COMPUTE_NAME  # the cluster 02-create-compute.py --gpu makes
+    assert target("--gpu", "--compute", "my-gpus") == "my-gpus"
+    assert target() == CHOSEN.compute_name

@@ -295,3 +295,12 @@ def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(c
     submission.submit(submission.training_job(args), args, connection=Client())
     printed = capsys.readouterr().out.splitlines()
     assert_costs_from_the_settings(printed, CHOSEN, why=f"Compute {CHOSEN.compute_name} not found")
+
+
+def test_gpu_alone_sends_the_job_to_the_gpu_cluster_and_compute_overrides_it():
+    def target(*flags):
+        return sent_job(submission.training_job(arguments.submission_arguments("test", list(flags))))[0]["computeId"]
+
+    assert target("--gpu") == settings.GPU_COMPUTE_NAME  # the cluster 02-create-compute.py --gpu makes
+    assert target("--gpu", "--compute", "my-gpus") == "my-gpus"
+    assert target() == CHOSEN.compute_name
