@@ -44,6 +44,12 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
         default=timeout,
         help=f"seconds for logging in and reaching the workspace (default: {timeout})",
     )
+    parser.add_argument(
+        "--resume-from",
+        metavar="RUN_ID",
+        help="go on from an earlier run's last checkpoint (a cancelled, failed or preempted one): its id, or 'last' "
+        "for the run submitted last from here; its checkpoint folder is only read, the new run keeps its own",
+    )
     costs.add_max_hours(parser, settings.TRAIN_MAX_HOURS)
     if more:
         more(parser)
@@ -57,6 +63,14 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
         parser.error(f"--experiment {args.experiment!r}: use {rule}")
     args.max_seconds = costs.max_seconds(args.max_hours)
     args.compute = args.compute or (settings.GPU_COMPUTE_NAME if args.gpu else compute)
+    if args.resume_from:
+        from aml import remote_error
+
+        # 'last': the id kept in .azureml/last-run.txt
+        args.resume_from = remote_error.run_id(args.resume_from, flag="--resume-from")
+        rule = names.broken_rule("run_id", args.resume_from)
+        if rule:
+            parser.error(f"--resume-from {args.resume_from!r} is not a run id: use {rule}")
     return args
 
 

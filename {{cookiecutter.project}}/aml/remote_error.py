@@ -24,8 +24,9 @@ def remember(run_id, path=None):
         pass  # only a convenience: the id is also in the printed link
 
 
-def run_id(given, path=None):
-    """The run --logs names: `given`, or for LAST the one in path (LAST_RUN_FILE); stops with the fix when none."""
+def run_id(given, path=None, flag="--logs"):
+    """The run `flag` (--logs, --resume-from) names: `given`, or for LAST the one in path (LAST_RUN_FILE); stops with
+    the fix when none."""
     path = path or LAST_RUN_FILE
     if given != LAST:
         return given
@@ -37,7 +38,7 @@ def run_id(given, path=None):
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         fail(
             f"no run submitted from this folder yet ({shown} holds the last one's id)",
-            "submit one: python 04-run-pytorch.py, or name a run: python 04-run-pytorch.py --logs RUN_ID",
+            f"submit one: python 04-run-pytorch.py, or name a run: python 04-run-pytorch.py {flag} RUN_ID",
         )
     return text
 

@@ -15,11 +15,12 @@ class Checkpoint:
     def __init__(self, args, net, optimizer, loader, device):
         """Start afresh, or from where checkpoint.pt stopped: with --resume, and in Azure ML jobs (which restart)."""
         self.path = checkpoint_file(args)
+        self.earlier = Path(args.resume_from) / self.path.name if getattr(args, "resume_from", None) else None
         self.net, self.optimizer, self.loader, self.device = net, optimizer, loader, device
         self.total_epochs, self.every, self.flags = args.epochs, args.checkpoint_every, args.flags
         self.epoch, self.step, self.steps, self.losses, self.partial = 0, 0, 0, [], 0.0
-        if args.resume or in_azure_ml_job():
-            self.resume(asked=args.resume)
+        if args.resume or in_azure_ml_job() or self.earlier:
+            self.resume(asked=args.resume or bool(self.earlier))
         elif is_main() and self.path.is_file():
             print(self.note())  # a local run starts afresh unless asked: say how to go on with the stopped one
 
@@ -69,14 +70,26 @@ class Checkpoint:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(self.path.name + f".{os.getpid()}.partial")
         torch.save(state, partial)
-        os.replace(partial, self.path)  # a kill leaves the old checkpoint or the new one, never half of one
+        # A rename is atomic on a local disk, but a copy and a delete on a datastore mount (blobfuse): a kill there
+        # can leave half a file. So the last checkpoint stays, as previous_file(), until the new one is in place;
+        # read() takes the newer of the two that loads whole.
+        if self.path.is_file():
+            os.replace(self.path, previous_file(self.path))
+        os.replace(partial, self.path)
+        previous_file(self.path).unlink(missing_ok=True)  # the new one is whole: the one before it can go
 
     def resume(self, asked=True):
         """Restore the state in checkpoint.pt, if there is one, and go on from where it stopped."""
-        state = from_main(self.read() if is_main() else None)  # other machines need not see rank 0's folder
+        found, state = read_checkpoint(self.path) if is_main() else (None, None)
+        if found is not None and found != self.path:  # checkpoint.pt was cut off while written: drop it
+            self.path.unlink(missing_ok=True)
+        if state is None and self.earlier and is_main():  # none of its own yet: the earlier run's, only read
+            found, state = read_checkpoint(self.earlier)
+        state = from_main(state)  # other machines need not see rank 0's folder
         if state is None:
             if asked and is_main():
-                print(f"No checkpoint at {self.path} to resume from: this run starts afresh.")
+                also = f" or in {self.earlier.parent}" if self.earlier else ""
+                print(f"No checkpoint at {self.path}{also} to resume from: this run starts afresh.")
             return
         epoch, step = state["epoch"], state["step"]
         if step == len(self.loader):
@@ -94,11 +107,11 @@ class Checkpoint:
         self.epoch, self.step, self.steps, self.losses = epoch, step, state["steps"], state["losses"]
         self.partial = state["running_loss"][rank()] if step else 0.0
         if is_main():
-            print(f"Resumed from {self.path}: epoch {state['epoch'] + 1}, step {state['step']}")
+            print(f"Resumed from {found}: epoch {state['epoch'] + 1}, step {state['step']}")
 
     def read(self):
-        """The state in checkpoint.pt, or None when there is none."""
-        return torch.load(self.path, map_location="cpu", weights_only=True) if self.path.is_file() else None
+        """The state of the newest checkpoint that loads whole, or None when there is none."""
+        return read_checkpoint(self.path)[1]
 
     def refuse(self, state, why):
         """Stop with the reason this run cannot go on from the checkpoint, and the fix."""
@@ -120,9 +133,26 @@ class Checkpoint:
         )
 
     def remove(self):
-        """Delete the checkpoint once the run has finished and saved its outputs, so that a new run starts afresh."""
+        """Delete the checkpoints once the run has finished and saved its outputs, so that a new run starts afresh."""
         if is_main():
             self.path.unlink(missing_ok=True)
+            previous_file(self.path).unlink(missing_ok=True)
+
+
+def previous_file(path):
+    """Where the checkpoint before the last one is kept while the last one is written: checkpoint.previous.pt."""
+    return path.with_name(path.stem + ".previous" + path.suffix)
+
+
+def read_checkpoint(path):
+    """The newest checkpoint at path that loads whole (path, else its previous_file()) and its state; (None, None)."""
+    for candidate in (path, previous_file(path)):
+        if candidate.is_file():
+            try:
+                return candidate, torch.load(candidate, map_location="cpu", weights_only=True)
+            except (RuntimeError, EOFError, OSError):  # cut off while written: the one before it
+                continue
+    return None, None
 
 
 def checkpoint_file(args):
@@ -132,11 +162,7 @@ def checkpoint_file(args):
 
 def stopped_note(args):
     """The one line a run stopped with Ctrl-C ends with: the checkpoint it keeps and the command to go on from it."""
-    path = checkpoint_file(args)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True) if path.is_file() else None
-    except Exception:  # unreadable: as good as none
-        state = None
+    path, state = read_checkpoint(checkpoint_file(args))
     if state is None:
         return "Stopped (Ctrl-C) before the first checkpoint: nothing to resume; run the same command again to start."
     where = f"epoch {state['epoch'] + 1}, step {state['step']}"

@@ -51,6 +51,13 @@ def parse_args(argv=None):
         help="also save checkpoint.pt every K steps, not only after each epoch; 0: off (default: 0)",
     )
     parser.add_argument(
+        "--resume-from",
+        default=None,
+        metavar="DIR",
+        help="start from the checkpoint in DIR, an earlier run's folder (only read), when --checkpoint-dir has none; "
+        "04 and 06 --resume-from RUN_ID give that run's datastore folder",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="go on with an interrupted run from its checkpoint.pt, given that run's flags "

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from aml import arguments, costs, messages, preflight, sdk, settings
+from aml import arguments, costs, messages, preflight, remote_error, sdk, settings
 
 import pytest
 from conftest import pseudo_terminal, run_script
@@ -413,3 +413,24 @@ def test_a_gpu_size_scales_down_sooner_and_is_priced_as_a_gpu():
     assert costs.idle_seconds("Standard_NC4as_T4_v3") == settings.GPU_IDLE_SECONDS_BEFORE_SCALEDOWN
     assert costs.idle_seconds("STANDARD_D2_V2") == settings.IDLE_SECONDS_BEFORE_SCALEDOWN
     assert settings.GPU_IDLE_SECONDS_BEFORE_SCALEDOWN < settings.IDLE_SECONDS_BEFORE_SCALEDOWN
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["04-run-pytorch.py", "06-run-pytorch-data.py"])
+def test_resume_from_shows_the_earlier_runs_checkpoint_folder_as_input_beside_its_own(name, project_copy, offline):
+    out = dry_run(name, project_copy, offline, "--resume-from", "run_before_1")
+    assert "checkpoints/run_before_1" in out  # the earlier run's folder, only read
+    assert re.search(r"checkpoints/(\{run-id\}|\$\{\{name\}\})", out)  # the new run's own (v1, v2)
+    (project_copy / ".azureml" / "last-run.txt").write_text("run_submitted_last\n")
+    assert "checkpoints/run_submitted_last" in dry_run(name, project_copy, offline, "--resume-from", "last")
+
+
+def test_resume_from_last_without_a_submitted_run_or_with_a_bad_id_stops_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(remote_error, "LAST_RUN_FILE", tmp_path / "last-run.txt")
+    with pytest.raises(SystemExit) as none:
+        arguments.submission_arguments("test", ["--resume-from", "last"])
+    assert str(none.value).startswith("error: no run submitted from this folder yet")
+    assert "python 04-run-pytorch.py --resume-from RUN_ID" in str(none.value)
+    with pytest.raises(SystemExit) as bad:
+        arguments.submission_arguments("test", ["--resume-from", "../other"])
+    assert bad.value.code == 2  # argparse's usage error, which names the rule

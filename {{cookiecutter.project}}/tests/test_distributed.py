@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+import types
+from pathlib import Path
 
 import pytest
 import torch
@@ -294,6 +296,61 @@ def test_resuming_past_the_epochs_asked_for_is_refused_with_the_fix(tmp_path, mo
     train.train(train.parse_args(flags))
     with pytest.raises(SystemExit, match=r"stopped in epoch 2, past --epochs 1\. Fix: .*drop --resume to start"):
         train.train(train.parse_args(flags + ["--epochs", "1", "--resume"]))
+
+
+def test_a_checkpoint_cut_off_while_moved_into_place_on_a_datastore_mount_resumes_from_the_one_before(
+    tmp_path, monkeypatch, capsys
+):
+    """On a blobfuse mount a rename is a copy and a delete: a kill halfway leaves half a checkpoint.pt, and the run
+    goes on from the checkpoint before it, which stays until the new one is whole."""
+    flags = ["--synthetic", "200", "--epochs", "2", "--log-interval", "25", "--checkpoint-every", "10", "--seed", "0"]
+    flags += ["--output-dir", str(tmp_path)]
+    moves = []
+
+    class Killed(BaseException):
+        """The process's end, as SIGKILL brings it: nothing of the run's own runs after it."""
+
+    def blobfuse_rename(source, target):  # copy, then delete; the 5th is cut off halfway through the copy
+        moves.append(Path(target).name)
+        data = Path(source).read_bytes()
+        cut = len(moves) == 5
+        Path(target).write_bytes(data[: len(data) // 2] if cut else data)
+        if cut:
+            raise Killed
+        os.remove(source)
+
+    monkeypatch.setattr(checkpoints, "os", types.SimpleNamespace(**{**vars(os), "replace": blobfuse_rename}))
+    with pytest.raises(Killed):
+        train.train(train.parse_args(flags))
+    # steps 10, 20, 30: the first moved into place, each later one after moving the one before it aside
+    assert moves == ["checkpoint.pt", *["checkpoint.previous.pt", "checkpoint.pt"] * 2]
+    with pytest.raises(RuntimeError):  # half a checkpoint, as the kill left it
+        torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    monkeypatch.setattr(checkpoints, "os", os)
+    capsys.readouterr()
+    metrics = train.train(train.parse_args(flags + ["--resume"]))
+    printed = capsys.readouterr().out
+    assert f"Resumed from {tmp_path / 'checkpoint.previous.pt'}: epoch 1, step 20" in printed
+    assert metrics["steps"] == 100 and sorted(path.name for path in tmp_path.iterdir()) == OUTPUTS
+
+
+def test_a_run_resumes_from_an_earlier_runs_folder_only_reading_it_and_keeps_its_own_checkpoints(
+    tmp_path, monkeypatch, capsys
+):
+    earlier, own = tmp_path / "earlier", tmp_path / "own"
+    flags = ["--synthetic", "200", "--epochs", "2", "--log-interval", "25", "--seed", "0"]
+    monkeypatch.setattr(checkpoints.Checkpoint, "remove", lambda self: None)  # kept, as a cancelled run keeps it
+    train.train(train.parse_args([*flags, "--epochs", "1", "--output-dir", str(earlier)]))
+    before = {path.name: path.read_bytes() for path in earlier.iterdir()}
+    monkeypatch.undo()
+    capsys.readouterr()
+    args = [*flags, "--output-dir", str(own), "--checkpoint-dir", str(own), "--resume-from", str(earlier)]
+    metrics = train.train(train.parse_args(args))
+    printed = capsys.readouterr().out
+    assert f"Resumed from {earlier / 'checkpoint.pt'}: epoch 1, step 50" in printed  # the last complete epoch
+    assert metrics["steps"] == 100 and len(LOSS_LINE.findall(printed)) == 2  # only epoch 2 is trained
+    assert {path.name: path.read_bytes() for path in earlier.iterdir()} == before  # only read
+    assert sorted(path.name for path in own.iterdir()) == OUTPUTS
 
 
 def test_a_single_process_trains_alone_without_a_process_group(tmp_path, monkeypatch, capsys):

@@ -28,7 +28,9 @@ def training_job(args, data=None):
     see 06-run-pytorch-data.py) passed to train.py as --data-path."""
     from azureml.core import ScriptRunConfig
 
+    earlier = earlier_checkpoints(args.resume_from) if args.resume_from else None
     first = [*(["--data-path", str(data)] if data is not None else []), "--checkpoint-dir", checkpoint_mount()]
+    first += ["--resume-from", str(earlier)] if earlier is not None else []
     config = ScriptRunConfig(
         source_directory=str(SOURCE_DIR),
         script="train.py",
@@ -37,8 +39,9 @@ def training_job(args, data=None):
         distributed_job_config=distribution(args),
         max_run_duration_seconds=args.max_seconds,  # Azure ML cancels the run after this
     )
-    if data is not None:
-        config.run_config.data_references = {data.data_reference_name: data.to_config()}
+    config.run_config.data_references = {
+        reference.data_reference_name: reference.to_config() for reference in (data, earlier) if reference is not None
+    }
 
     # set up pytorch environment
     config.run_config.environment = training_environment(gpu=args.gpu)
@@ -52,6 +55,19 @@ def checkpoint_mount():
 
     destination = (CHECKPOINT_DATASTORE, f"{CHECKPOINT_FOLDER}/{RUN_ID}")  # a datastore's name is enough
     return OutputFileDatasetConfig(name="checkpoints", destination=destination).as_mount()
+
+
+def earlier_checkpoints(run_id):
+    """The checkpoint folder of the earlier run `run_id` on the datastore, downloaded to the node before train.py
+    starts: a copy, so the earlier run's own folder is only read."""
+    from azureml.data.data_reference import DataReference
+
+    return DataReference(
+        datastore=default_datastore(None),  # named: Azure ML finds the workspace's datastore of that name
+        data_reference_name="resume_from",
+        path_on_datastore=f"{CHECKPOINT_FOLDER}/{run_id}",
+        mode="download",
+    )
 
 
 def training_environment(gpu=False, env_file=ENV_FILE):
@@ -165,7 +181,7 @@ def default_datastore(ws, timeout=TIMEOUT_S):
 
         return AzureBlobDatastore(
             workspace=None,
-            name="workspaceblobstore",
+            name=CHECKPOINT_DATASTORE,
             container_name="(the workspace's)",
             account_name="(the workspace's)",
         )
@@ -195,9 +211,10 @@ def describe_submission(config, experiment, torch_file=TORCH_FILES[False]):
     else:
         print("distributed:  no (one process)")
     for name, reference in job.data_references.items():
+        given = "mount path" if reference.mode == "mount" else "path of a downloaded copy, the folder itself only read,"
         print(
             f"data:         {reference.mode} {reference.data_store_name}/{reference.path_on_data_store} "
-            f"(train.py gets its mount path for $AZUREML_DATAREFERENCE_{name})"
+            f"(train.py gets its {given} for $AZUREML_DATAREFERENCE_{name})"
         )
     for output in [arg for arg in config.arguments if hasattr(arg, "arg_val")]:
         sent = output._to_output_data()  # as azureml-core sends it

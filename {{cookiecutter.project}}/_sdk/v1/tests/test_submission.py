@@ -221,3 +221,17 @@ def test_gpu_alone_sends_the_run_to_the_gpu_cluster_and_compute_overrides_it():
     assert target("--gpu") == settings.GPU_COMPUTE_NAME  # the cluster 02-create-compute.py --gpu makes
     assert target("--gpu", "--compute", "my-gpus") == "my-gpus"
     assert target() == CHOSEN.compute_name
+
+
+def test_resume_from_an_earlier_run_downloads_its_checkpoint_folder_and_keeps_its_own():
+    args = arguments.submission_arguments("test", ["--resume-from", "day1_1765000000_0a1b2c3d"])
+    sent = sent_run(submission.training_job(args))
+    assert_checkpoint_mount(sent)  # the new checkpoints: the new run's own folder
+    given = sent["arguments"][sent["arguments"].index("--resume-from") + 1]
+    assert given == "$AZUREML_DATAREFERENCE_resume_from"
+    earlier = sent["dataReferences"]["resume_from"]
+    assert (earlier["dataStoreName"], earlier["pathOnDataStore"], earlier["mode"]) == (
+        "workspaceblobstore",
+        "checkpoints/day1_1765000000_0a1b2c3d",
+        "download",  # a copy on the node: the earlier run's folder is only read
+    )

@@ -23,6 +23,7 @@ from aml.settings import (
 
 DATA_PATH = "${{inputs.data}}"  # Azure ML puts the mounted input's path here (this file is copied, not rendered)
 CHECKPOINT_PATH = "${{outputs.checkpoints}}"  # and the mounted checkpoint folder's path here
+RESUME_PATH = "${{inputs.resume_from}}"  # and, with --resume-from, the earlier job's checkpoint folder's
 # The checkpoint folder on the datastore, its own for each job: ${{name}} is the job's name, which a restart keeps.
 JOB_NAME = "${{name}}"
 CHECKPOINT_URI = f"azureml://datastores/{CHECKPOINT_DATASTORE}/paths/{CHECKPOINT_FOLDER}/{JOB_NAME}/"
@@ -36,10 +37,14 @@ def training_job(args, data=None):
 
     words = ["python", "train.py", *(["--data-path", DATA_PATH] if data is not None else [])]
     words += ["--checkpoint-dir", CHECKPOINT_PATH]
+    inputs = {"data": data} if data is not None else {}
+    if args.resume_from:
+        inputs["resume_from"] = earlier_checkpoints(args.resume_from)
+        words += ["--resume-from", RESUME_PATH]
     return command(
         code=str(SOURCE_DIR),
         command=" ".join([*words, *map(shlex.quote, train_arguments(args))]),
-        **({"inputs": {"data": data}} if data is not None else {}),
+        **({"inputs": inputs} if inputs else {}),
         outputs={"checkpoints": checkpoint_output()},
         timeout=args.max_seconds,  # Azure ML cancels the job after this
         # set up pytorch environment
@@ -50,6 +55,15 @@ def training_job(args, data=None):
         distribution=distribution(args),
         instance_count=args.node_count,
     )
+
+
+def earlier_checkpoints(run_id):
+    """The checkpoint folder of the earlier job `run_id` on the datastore, mounted read-only where train.py runs."""
+    from azure.ai.ml import Input
+    from azure.ai.ml.constants import AssetTypes, InputOutputModes
+
+    path = f"azureml://datastores/{CHECKPOINT_DATASTORE}/paths/{CHECKPOINT_FOLDER}/{run_id}/"
+    return Input(type=AssetTypes.URI_FOLDER, path=path, mode=InputOutputModes.RO_MOUNT)
 
 
 def checkpoint_output():

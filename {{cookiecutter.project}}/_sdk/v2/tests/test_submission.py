@@ -304,3 +304,17 @@ def test_gpu_alone_sends_the_job_to_the_gpu_cluster_and_compute_overrides_it():
     assert target("--gpu") == settings.GPU_COMPUTE_NAME  # the cluster 02-create-compute.py --gpu makes
     assert target("--gpu", "--compute", "my-gpus") == "my-gpus"
     assert target() == CHOSEN.compute_name
+
+
+def test_resume_from_an_earlier_job_mounts_its_checkpoint_folder_read_only_and_keeps_its_own():
+    args = arguments.submission_arguments("test", ["--resume-from", "tidy_apple_0a1b2c3d"])
+    body, _ = sent_job(submission.training_job(args))
+    assert_checkpoint_output(body)  # the new checkpoints: the new job's own folder
+    assert "--resume-from ${{inputs.resume_from}}" in body["command"]
+    assert body["inputs"] == {
+        "resume_from": {
+            "jobInputType": "uri_folder",
+            "uri": "azureml://datastores/workspaceblobstore/paths/checkpoints/tidy_apple_0a1b2c3d/",
+            "mode": "ReadOnlyMount",
+        }
+    }
