@@ -19,16 +19,27 @@ def names_of(usage):
     return str(field(name, "value") or ""), str(field(name, "localizedValue", "localized_value") or "")
 
 
-def find_usage(usages, low_priority, family):
-    """The usage that limits a new node: the family's dedicated vCPUs, or the region's low-priority vCPUs."""
-    for usage in usages:
-        value, shown = names_of(usage)
-        words = (value + shown).lower().replace(" ", "").replace("-", "")
-        if low_priority and "lowpriority" in words:
-            return usage
-        if not low_priority and value.lower() == family.lower():
-            return usage
-    return None
+# The region's totals, which every cluster's nodes count against besides their family's own quota: Azure's
+# name.value, and name.localizedValue as the portal shows it
+REGIONAL_TOTALS = {
+    "totalCores": "Total Cluster Dedicated Regional vCPUs",
+    "totalLowPriorityCores": "Total Cluster LowPriority Regional vCPUs",
+}
+DEDICATED_TOTAL, LOW_PRIORITY_TOTAL = REGIONAL_TOTALS
+
+
+def limiting_usages(usages, low_priority, family):
+    """The usages a new node counts against, as Azure lists them: dedicated, its family's vCPUs (name.value is the
+    family's id) and the region's dedicated total; low-priority, the region's low-priority total."""
+    wanted = [LOW_PRIORITY_TOTAL] if low_priority else [family, DEDICATED_TOTAL]
+    found = []
+    for name in wanted:
+        for usage in usages:
+            value, shown = names_of(usage)
+            if value.lower() == name.lower() or (name in REGIONAL_TOTALS and shown == REGIONAL_TOTALS[name]):
+                found.append(usage)
+                break
+    return found
 
 
 def check(vm_size, sizes, usages, region, low_priority=False):
@@ -48,12 +59,15 @@ def check(vm_size, sizes, usages, region, low_priority=False):
         return
     family = str(field(size, "family") or "")
     cores = int(field(size, "vCPUs", "v_cp_us") or 0)
-    usage = find_usage(usages, low_priority, family) if family or low_priority else None
-    if usage is None or cores == 0:
+    short = [
+        usage
+        for usage in limiting_usages(usages, low_priority, family)
+        if int(field(usage, "limit") or 0) - int(field(usage, "currentValue", "current_value") or 0) < cores
+    ]
+    if not short or cores == 0:
         return
+    usage = short[0]  # the family's own quota first, then the region's total
     used, limit = int(field(usage, "currentValue", "current_value") or 0), int(field(usage, "limit") or 0)
-    if limit - used >= cores:
-        return
     kind = "low-priority" if low_priority else "dedicated"
     value, shown = names_of(usage)
     quota = shown or value

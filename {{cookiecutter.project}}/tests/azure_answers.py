@@ -46,11 +46,18 @@ def size(name, family, cores, gpus=0):
 SIZES = [size("Standard_D2_v2", "standardDv2Family", 2), size("Standard_NC4as_T4_v3", "standardNCASv3_T4Family", 4, 1)]
 
 
-def usages(dv2_used=0):
-    """The region's usages: 6 Dv2 vCPUs (dv2_used of them in use), none for T4 GPUs, room in the totals."""
+def usages(dv2_used=0, total_used=4, low_priority_used=0):
+    """The region's usages: 6 Dv2 vCPUs (dv2_used of them in use), none for T4 GPUs, and the region's totals: 100
+    dedicated (total_used in use), 100 low-priority (low_priority_used), each a row of its own."""
     return [
-        usage("totalCores", "Total Cluster Dedicated Regional vCPUs", 4, 100, "totalCores"),
+        usage("totalCores", "Total Cluster Dedicated Regional vCPUs", total_used, 100, "totalCores"),
         usage("standardDv2Family", "Standard Dv2 Family Cluster Dedicated vCPUs", dv2_used, 6),
         usage("standardNCASv3_T4Family", "Standard NCASv3_T4 Family Cluster Dedicated vCPUs", 0, 0),
-        usage("totalLowPriorityCores", "Total Cluster LowPriority Regional vCPUs", 0, 100, "totalLowPriorityCores"),
+        usage(
+            "totalLowPriorityCores",
+            "Total Cluster LowPriority Regional vCPUs",
+            low_priority_used,
+            100,
+            "totalLowPriorityCores",
+        ),
     ]

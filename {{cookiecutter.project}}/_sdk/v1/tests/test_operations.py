@@ -173,3 +173,22 @@ def test_wait_on_a_run_that_fails_brings_its_error_home_and_stops(monkeypatch, f
     assert str(stop.value).startswith(f"error: run {failed_run.id} failed")
     assert f"--logs {failed_run.id}" in str(stop.value)
     assert f'File "{SRC / "model.py"}", line 2, in forward' in capsys.readouterr().out
+
+
+def test_the_regions_dedicated_and_low_priority_totals_are_checked_too_and_named_when_short(azure):
+    from aml import quota
+
+    answers, _ = azure
+    check = script("02-create-compute.py")["quota_answers"]
+    answers["usages"]["value"] = usages(total_used=99)  # the family has room; the region's total has 1 vCPU left
+    with pytest.raises(SystemExit) as stop:
+        quota.check_in_time(lambda: check(workspace()), "STANDARD_D2_V2", False, 10)
+    assert "Total Cluster Dedicated Regional vCPUs has 99/100 in use" in str(stop.value)
+    assert "request more for 'Total Cluster Dedicated Regional vCPUs' in the Azure portal" in str(stop.value)
+    quota.check_in_time(lambda: check(workspace()), "STANDARD_D2_V2", True, 10)  # low priority: not that total
+    answers["usages"]["value"] = usages(low_priority_used=99)
+    with pytest.raises(SystemExit) as stop:
+        quota.check_in_time(lambda: check(workspace()), "STANDARD_D2_V2", True, 10)
+    assert str(stop.value).startswith(f"error: not enough low-priority vCPU quota in {REGION}")
+    assert "Total Cluster LowPriority Regional vCPUs has 99/100 in use" in str(stop.value)
+    quota.check_in_time(lambda: check(workspace()), "STANDARD_D2_V2", False, 10)  # dedicated: room in both

@@ -183,3 +183,21 @@ def test_wait_on_a_job_that_fails_brings_its_error_home_and_stops(monkeypatch, c
     assert str(stop.value).startswith(f"error: job {failed_job} failed")
     assert f"--logs {failed_job}" in str(stop.value)
     assert f'File "{SRC / "model.py"}", line 2, in forward' in capsys.readouterr().out
+
+
+def test_the_regions_dedicated_and_low_priority_totals_are_checked_too_and_named_when_short(client):
+    from aml import quota
+
+    answers = script("02-create-compute.py")["quota_answers"]
+    client.answers["usages"] = usages(total_used=99)  # the family has room; the region's total has 1 vCPU left
+    with pytest.raises(SystemExit) as stop:
+        quota.check_in_time(lambda: answers(client), "STANDARD_D2_V2", False, 10)
+    assert "Total Cluster Dedicated Regional vCPUs has 99/100 in use" in str(stop.value)
+    assert "request more for 'Total Cluster Dedicated Regional vCPUs' in the Azure portal" in str(stop.value)
+    quota.check_in_time(lambda: answers(client), "STANDARD_D2_V2", True, 10)  # low priority: not that total
+    client.answers["usages"] = usages(low_priority_used=99)
+    with pytest.raises(SystemExit) as stop:
+        quota.check_in_time(lambda: answers(client), "STANDARD_D2_V2", True, 10)
+    assert str(stop.value).startswith(f"error: not enough low-priority vCPU quota in {REGION}")
+    assert "Total Cluster LowPriority Regional vCPUs has 99/100 in use" in str(stop.value)
+    quota.check_in_time(lambda: answers(client), "STANDARD_D2_V2", False, 10)  # dedicated: room in both
