@@ -32,6 +32,14 @@ def main(argv=None):
     cleanup.confirm(args, f"cluster(s) {names} of workspace {name!r}", name)
     for cluster in found:
         sdk.delete_cluster(connection, cluster, args.timeout)
+    try:
+        parts = messages.bounded(
+            lambda: sdk.workspace_parts(connection, name), args.timeout, f"reading workspace {name!r}", ""
+        )
+    except SystemExit:  # the clusters are going: say what still costs without the resources' names
+        parts = None
+    print(f"Still costing, as long as workspace {name!r} is there (99-clean-up.py --resource-group deletes them):")
+    print("\n".join(cleanup.billed_parts(parts, group)))
 
 
 if __name__ == "__main__":

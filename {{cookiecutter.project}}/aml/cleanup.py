@@ -9,6 +9,25 @@ from aml import settings
 from aml.messages import fail, summary
 from aml.settings import read_config, workspace_name
 
+# The parts Azure makes a workspace with (01-create-workspace.py), by the SDKs' names: what each holds and bills
+WORKSPACE_PARTS = {
+    "storage_account": ("storage account", "uploaded data, models, run history and logs: billed per GB a month"),
+    "container_registry": (
+        "container registry",
+        "the images Azure ML built of the training environment: a daily fee for its tier, and their storage",
+    ),
+    "application_insights": (
+        "Application Insights",
+        "and the Log Analytics workspace it sends to: billed per GB of logs taken in",
+    ),
+    "key_vault": ("key vault", "billed per operation, next to nothing when unused"),
+}
+LOG_ANALYTICS_LEFT = (
+    "Left: a Log Analytics workspace that Azure may have made for Application Insights in a resource group of its "
+    "own, DefaultResourceGroup-<region code> (such as DefaultResourceGroup-WEU for westeurope). It is not in this "
+    "group, so it stays, billed per GB of logs taken in: delete it in the Azure portal (Log Analytics workspaces) "
+    "if nothing else uses it."
+)
 DELETE_TIMEOUT_S = 900  # for Azure to delete one cluster (its nodes are already gone when it is idle)
 PORTAL = "the Azure portal (Resource groups, then the group, then Delete resource group)"
 
@@ -54,18 +73,41 @@ def plan(args):
     config = workspace[1]
     name, group = workspace_name(config), resource_group(config)
     if args.resource_group:
-        print(
-            f"Deletes resource group {group!r} and everything in it: workspace {name!r}, its clusters, its storage "
-            "account (uploaded data, models, run history and logs), container registry, key vault and Application "
-            "Insights. This cannot be undone; the costs of all of them stop."
-        )
+        print(f"Deletes resource group {group!r} and everything in it: workspace {name!r}, its clusters, and")
+        print("\n".join(billed_parts()))
+        print("This cannot be undone; the costs of all of them stop.")
+        print(LOG_ANALYTICS_LEFT)
     else:
         print(
             f"Deletes the compute cluster(s) {', '.join(args.clusters)} of workspace {name!r} (those that exist). "
-            "The workspace and its storage stay (a small monthly cost); 99-clean-up.py --resource-group deletes "
-            "them too."
+            "The workspace stays, and with it these, which still cost (99-clean-up.py --resource-group deletes them):"
         )
+        print("\n".join(billed_parts()))
     return workspace, name, group
+
+
+def billed_parts(parts=None, group=None):
+    """A line for each part of the workspace that bills while it exists; `parts`: {kind: Azure resource id} where
+    known (from the workspace), a part outside `group` said to be left by --resource-group."""
+    lines = []
+    for kind, (label, what) in WORKSPACE_PARTS.items():
+        resource = (parts or {}).get(kind)
+        named = f" {resource.rstrip('/').rsplit('/', 1)[-1]}" if resource else ""
+        elsewhere = resource_group_of(resource) if resource else None
+        outside = (
+            f" (in resource group {elsewhere!r}: --resource-group leaves it)"
+            if group and elsewhere and elsewhere.lower() != group.lower()
+            else ""
+        )
+        lines.append(f"  - {label}{named}: {what}{outside}")
+    return lines
+
+
+def resource_group_of(resource_id):
+    """The resource group in an Azure resource id (/subscriptions/…/resourceGroups/NAME/providers/…), or None."""
+    words = resource_id.split("/")
+    lowered = [word.lower() for word in words]
+    return words[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered[:-1] else None
 
 
 def need_confirmation(args):

@@ -13,6 +13,28 @@ REMOTE_LOG = (  # a run's user_logs/std_log.txt: its output, then the traceback 
 )
 
 
+def resource(group, provider, name):
+    """An Azure resource id, as a workspace names the resources it was made with."""
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/{provider}/{name}"
+
+
+# The resources of workspace ws1 (resource group rg): its container registry brought from another group
+WORKSPACE_PARTS = {
+    "storage_account": resource("rg", "Microsoft.Storage/storageAccounts", "ws1store0123"),
+    "container_registry": resource("shared-rg", "Microsoft.ContainerRegistry/registries", "sharedacr"),
+    "application_insights": resource("rg", "Microsoft.Insights/components", "ws1insights4567"),
+    "key_vault": resource("rg", "Microsoft.KeyVault/vaults", "ws1keyvault89ab"),
+}
+BILLED_LINES = [  # what 99-clean-up.py says of them, once the clusters are deleted
+    "  - storage account ws1store0123: uploaded data, models, run history and logs: billed per GB a month",
+    "  - container registry sharedacr: the images Azure ML built of the training environment: a daily fee for its "
+    "tier, and their storage (in resource group 'shared-rg': --resource-group leaves it)",
+    "  - Application Insights ws1insights4567: and the Log Analytics workspace it sends to: billed per GB of logs "
+    "taken in",
+    "  - key vault ws1keyvault89ab: billed per operation, next to nothing when unused",
+]
+
+
 def usage(family, shown, used, limit, kind="vmFamily"):
     """One entry of Azure ML's usages answer (GET .../locations/{region}/usages), as JSON."""
     return {

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from aml import settings
+from aml import cleanup, settings
 
 import pytest
 from conftest import pseudo_terminal, run_script
@@ -41,11 +41,19 @@ def test_dry_run_says_what_would_be_deleted_and_contacts_nothing(project_copy, o
     assert result.returncode == 0, result.stderr
     assert f"Deletes the compute cluster(s) {CLUSTERS} of workspace 'ws1'" in result.stdout
     assert "Dry run: nothing was contacted or deleted." in result.stdout
+    assert billed(result.stdout) == list(cleanup.WORKSPACE_PARTS)  # each part that still costs once they are gone
     result = run_script("99-clean-up.py", "--dry-run", "--resource-group", cwd=project_copy, env=env)
     assert result.returncode == 0, result.stderr
-    assert "Deletes resource group 'rg' and everything in it: workspace 'ws1'" in result.stdout
-    assert "storage account" in result.stdout and "cannot be undone" in result.stdout
+    assert "Deletes resource group 'rg' and everything in it: workspace 'ws1', its clusters, and" in result.stdout
+    assert billed(result.stdout) == list(cleanup.WORKSPACE_PARTS) and "cannot be undone" in result.stdout
+    assert cleanup.LOG_ANALYTICS_LEFT in result.stdout  # what the group's deletion leaves, said plainly
     assert not network_log.exists()
+
+
+def billed(printed):
+    """The parts of the workspace (cleanup.WORKSPACE_PARTS' kinds) that the printed list names, in its order."""
+    labels = {label: kind for kind, (label, _) in cleanup.WORKSPACE_PARTS.items()}
+    return [labels[line[4:].split(":")[0]] for line in printed.splitlines() if line.startswith("  - ")]
 
 
 @pytest.mark.slow

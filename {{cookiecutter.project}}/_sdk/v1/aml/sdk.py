@@ -57,6 +57,18 @@ def existing_cluster(ws, name):
         return None
 
 
+def workspace_parts(ws, name):
+    """The Azure resources the workspace was made with, {kind: resource id} (cleanup.WORKSPACE_PARTS' kinds)."""
+    details = ws.get_details()  # as Azure answers: storageAccount, containerRegistry, … as resource ids
+    keys = {
+        "storage_account": "storageAccount",
+        "container_registry": "containerRegistry",
+        "application_insights": "applicationInsights",
+        "key_vault": "keyVault",
+    }
+    return {kind: details.get(key) for kind, key in keys.items()}
+
+
 def delete_cluster(ws, cluster, timeout):
     """Start deleting the cluster: Azure takes a minute or two, which Studio's Compute page shows."""
     bounded(cluster.delete, timeout, f"deleting cluster {cluster.name!r}", "run again")

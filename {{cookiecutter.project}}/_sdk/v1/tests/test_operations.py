@@ -8,7 +8,7 @@ from aml import cleanup, login, preflight, sdk, settings, submission
 
 import pytest
 import requests
-from azure_answers import CONFIG, REGION, REMOTE_LOG, SIZES, usages
+from azure_answers import BILLED_LINES, CONFIG, REGION, REMOTE_LOG, SIZES, WORKSPACE_PARTS, usages
 from conftest import SRC
 from script_helpers import SUBSCRIPTION, script
 
@@ -37,7 +37,13 @@ def workspace():
     auth = SimpleNamespace(
         get_authentication_header=lambda: {"Authorization": "Bearer t"}, _get_cloud_type=lambda: cloud
     )
-    return SimpleNamespace(subscription_id=SUBSCRIPTION, location=REGION, _auth=auth)
+    details = {  # Workspace.get_details(), as Azure answers: the resources it was made with, by id
+        "storageAccount": WORKSPACE_PARTS["storage_account"],
+        "containerRegistry": WORKSPACE_PARTS["container_registry"],
+        "applicationInsights": WORKSPACE_PARTS["application_insights"],
+        "keyVault": WORKSPACE_PARTS["key_vault"],
+    }
+    return SimpleNamespace(subscription_id=SUBSCRIPTION, location=REGION, _auth=auth, get_details=lambda: details)
 
 
 def test_a_family_without_room_for_one_node_stops_with_its_quota_and_the_fix(azure):
@@ -125,6 +131,7 @@ def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, capsys):
     if MISSING:
         assert f"No cluster '{MISSING}' in workspace 'ws1': nothing to delete." in out
     assert f"Azure is deleting cluster '{CHOSEN.compute_name}'" in out
+    assert out.splitlines()[-4:] == BILLED_LINES  # what still costs, by name, and what --resource-group leaves
 
 
 @pytest.fixture

@@ -62,6 +62,15 @@ def existing_cluster(ml_client, name):
         return None
 
 
+def workspace_parts(ml_client, name):
+    """The Azure resources the workspace was made with, {kind: resource id} (cleanup.WORKSPACE_PARTS' kinds)."""
+    workspace = ml_client.workspaces.get(name)
+    return {
+        kind: getattr(workspace, kind, None)
+        for kind in ("storage_account", "container_registry", "application_insights", "key_vault")
+    }
+
+
 def delete_cluster(ml_client, cluster, timeout):
     """Delete the cluster and wait until it is gone (its own time limit: the nodes of an idle cluster are gone)."""
     from aml.cleanup import DELETE_TIMEOUT_S

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from aml import cleanup, login, preflight, settings, submission
 
 import pytest
-from azure_answers import CONFIG, REGION, REMOTE_LOG, SIZES, usages
+from azure_answers import BILLED_LINES, CONFIG, REGION, REMOTE_LOG, SIZES, WORKSPACE_PARTS, usages
 from conftest import SRC
 from script_helpers import SUBSCRIPTION, script
 
@@ -45,7 +45,9 @@ def client(monkeypatch):
 
     monkeypatch.setattr(compute._vmsize_operations, "list", sizes)
     monkeypatch.setattr(compute._usage_operations, "list", listed)
-    monkeypatch.setattr(ml_client.workspaces, "get", lambda name: Workspace(name=name, location=REGION))
+    monkeypatch.setattr(
+        ml_client.workspaces, "get", lambda name: Workspace(name=name, location=REGION, **WORKSPACE_PARTS)
+    )
     return ml_client
 
 
@@ -133,6 +135,7 @@ def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, client, capsys):
     if MISSING:
         assert f"No cluster '{MISSING}' in workspace 'ws1': nothing to delete." in out
     assert f"Deleted cluster '{CHOSEN.compute_name}'." in out
+    assert out.splitlines()[-4:] == BILLED_LINES  # what still costs, by name, and what --resource-group leaves
 
 
 @pytest.fixture
