@@ -112,6 +112,16 @@ def offline(tmp_path):
 
 
 @pytest.fixture
+def last_run(tmp_path, monkeypatch):
+    """The file where a submission keeps its run's id, the test's own (not the project's .azureml/last-run.txt)."""
+    from aml import remote_error
+
+    path = tmp_path / "last-run.txt"
+    monkeypatch.setattr(remote_error, "LAST_RUN_FILE", path)
+    return path
+
+
+@pytest.fixture
 def project_copy(tmp_path, monkeypatch):
     """A copy of this project in a fresh folder with no workspace config in it or above it (the search for one stops
     at the folder that holds the copy, for this test and the scripts it runs)."""

@@ -41,9 +41,9 @@ def test_synthetic_training_lowers_the_loss(capsys, tmp_path):
 
 
 @pytest.mark.slow
-def test_run_from_src_prints_the_same_tutorial_lines_as_from_the_project_root():
-    from_root = run_script("src/train.py", *QUICK)
-    from_src = run_script("train.py", *QUICK, cwd=SRC)
+def test_run_from_src_prints_the_same_tutorial_lines_as_from_the_project_root(project_copy):
+    from_root = run_script("src/train.py", *QUICK, cwd=project_copy)
+    from_src = run_script("train.py", *QUICK, cwd=project_copy / "src")
     assert from_root.returncode == 0, from_root.stderr
     assert from_src.returncode == 0, from_src.stderr
     lines = LOSS_LINE.findall(from_root.stdout)
@@ -56,7 +56,9 @@ def test_run_from_src_prints_the_same_tutorial_lines_as_from_the_project_root():
         accuracy = [i for i, line in enumerate(lines) if line.startswith("Accuracy on the 400 test images: ")]
         assert accuracy and accuracy[0] > finished + 1  # then the accuracy (logged before), then the run's summary
         assert lines[accuracy[0] + 1].startswith("(synthetic images") and lines[accuracy[0] + 2].startswith("Saved: ")
-    assert not (SRC / "data").exists() and not (SRC / "outputs").exists()
+    src = project_copy / "src"
+    assert not (src / "data").exists() and not (src / "outputs").exists()
+    assert (project_copy / "outputs" / "model.pt").is_file()  # beside src/, from either folder
 
 
 @pytest.mark.slow

@@ -73,7 +73,7 @@ class Experiment:
         return SubmittedRun()
 
 
-def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path):
+def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path, last_run):
     import azureml.core
 
     monkeypatch.setattr(azureml.core, "Experiment", Experiment)
@@ -187,7 +187,7 @@ def test_dry_run_says_what_it_costs_before_what_it_submits(capsys):
     assert printed[:6] == ["Dry run: nothing is submitted.", *cost_block(CHOSEN, 2, "15 min (900 s, --max-hours)")]
 
 
-def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(monkeypatch, capsys):
+def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(monkeypatch, capsys, last_run):
     import azureml.core
     import azureml.core.compute
     from azureml.core.compute.amlcompute import ScaleSettings
@@ -205,7 +205,7 @@ def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(monke
     assert capsys.readouterr().out.splitlines()[:6] == [*CLUSTER_COSTS, "submitted"]
 
 
-def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(monkeypatch, capsys):
+def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(monkeypatch, capsys, last_run):
     import azureml.core
 
     monkeypatch.setattr(azureml.core, "Experiment", Experiment)

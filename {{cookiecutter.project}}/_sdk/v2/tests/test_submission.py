@@ -82,7 +82,7 @@ class Jobs:
         return SubmittedJob()
 
 
-def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path):
+def test_submission_in_github_actions_puts_the_studio_link_on_the_job_summary(monkeypatch, tmp_path, last_run):
     class Client:
         jobs = Jobs()
 
@@ -260,7 +260,7 @@ def test_dry_run_says_what_it_costs_before_the_job(capsys):
     ]
 
 
-def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(capsys):
+def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(capsys, last_run):
     from azure.ai.ml.entities import AmlCompute
 
     class Compute:  # ml_client.compute, whose get() reads the cluster from the workspace over the network
@@ -281,7 +281,7 @@ def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(capsy
     assert capsys.readouterr().out.splitlines()[:6] == [*CLUSTER_COSTS, "submitted"]
 
 
-def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(capsys):
+def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(capsys, last_run):
     from azure.core.exceptions import ResourceNotFoundError
 
     class Compute:
