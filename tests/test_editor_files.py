@@ -150,13 +150,24 @@ def constraint_lines(path):
     return [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
 
 
-def test_conda_builds_from_conda_forge_only_without_the_defaults_channel(cpu_project):
-    """The image drops `defaults` (Anaconda's Terms of Service stop a build) before conda creates the environment."""
+def test_conda_builds_from_conda_forge_only_without_the_defaults_channel(cpu_project, tmp_path):
+    """The image writes conda-forge as conda's only channel before conda creates the environment (Anaconda's Terms of
+    Service stop a build), and the build stops if conda still reads another, by name or by URL."""
     runs = [args for keyword, args in dockerfile_instructions(cpu_project) if keyword == "RUN"]
-    configure = next(i for i, run in enumerate(runs) if "conda config --system --remove channels defaults" in run)
+    configure = next(i for i, run in enumerate(runs) if "/opt/conda/.condarc" in run)
     assert configure < runs.index(environment_run(cpu_project))
-    assert "conda config --system --add channels conda-forge" in runs[configure]
-    assert re.search(r"case .*\*defaults\*\).*exit 1", runs[configure])  # any config still listing it stops the build
+    channels = runs[configure].split(" && mkdir")[0]  # the channel set-up and its check, as the build runs them
+    for listed, fails in (["conda-forge"], False), (["conda-forge", "https://repo.anaconda.com/pkgs/main"], True):
+        conda = tmp_path / "bin" / "conda"  # a conda that reads the channels a base image may add
+        conda.parent.mkdir(exist_ok=True)
+        conda.write_text("#!/bin/sh\nprintf 'channels:\\n" + "\\n".join(f"  - {c}" for c in listed) + "\\n'\n")
+        conda.chmod(0o755)
+        result = subprocess.run(["bash", "-c", channels.replace("/opt/conda/.condarc", str(tmp_path / "condarc"))],
+                                env={**os.environ, "PATH": f"{conda.parent}:{os.environ['PATH']}"},
+                                capture_output=True, text=True, timeout=60)
+        assert (result.returncode != 0) == fails, result.stderr
+        assert ("error: conda reads channels other than conda-forge" in result.stderr) == fails
+    assert yaml.safe_load((tmp_path / "condarc").read_text())["channels"] == ["conda-forge"]
     env = yaml.safe_load((cpu_project / ".azureml/pytorch-env.yml").read_text())
     assert env["channels"] == ["conda-forge", "nodefaults"]
 
@@ -173,8 +184,11 @@ def test_environment_layer_takes_the_torch_build_from_the_build_arg_and_keeps_no
     run = environment_run(cpu_project)
     assert f"PIP_CONSTRAINT={constraints} " in run and "PIP_NO_CACHE_DIR=1 " in run
     assert run.index("PIP_CONSTRAINT=") < run.index("conda env create") < run.index("conda clean --all --yes")
+    # later pip installs in the training environment keep that build: its own pip.conf (pip's site configuration),
+    # and no PIP_CONSTRAINT for every pip in the container (the Azure CLI's, pre-commit's)
+    assert f"printf '[install]\\nconstraint = {constraints}\\n' > /opt/conda/envs/pytorch-env/pip.conf" in run
     [env] = [args for keyword, args in instructions if keyword == "ENV"]
-    assert f"PIP_CONSTRAINT={constraints}" in env.split()  # later pip installs in the container keep that build
+    assert "PIP_CONSTRAINT" not in env
 
 
 def pip_ranges(project):
@@ -521,19 +535,24 @@ def test_post_create_script_installs_quoted_entries_and_option_lines_then_leaves
     assert "Installing collected packages" not in second.stdout and "Successfully installed" not in second.stdout
 
 
-@pytest.mark.parametrize("pip_constraint, version", [(None, "1.0"), ("set", "2.0")])
+@pytest.mark.parametrize("pip_constraint, version", [(None, "1.0"), ("set", "2.0"), ("site", "2.0")])
 def test_post_create_script_applies_the_cpu_constraints_unless_pip_constraint_is_set(offline_project, tmp_path,
                                                                                      pip_constraint, version):
-    """Outside the container pip gets .azureml/torch-cpu.txt; a PIP_CONSTRAINT already set (the image's) wins."""
+    """Outside the container pip gets .azureml/torch-cpu.txt; a PIP_CONSTRAINT already set wins, and so does the
+    constraint of the environment's own pip.conf (the image's, in the container)."""
     project, python, wheels = offline_project
     write_wheel(wheels, PROBE, "2.0")
     with open(project / ".azureml/torch-cpu.txt", "a") as constraints:
         constraints.write(f"{PROBE}==1.0\n")  # a pin that shows whether pip read this file
     env = {}
-    if pip_constraint:
-        other = tmp_path / "other-constraints.txt"
-        other.write_text(f"{PROBE}==2.0\n")
+    other = tmp_path / "other-constraints.txt"
+    other.write_text(f"{PROBE}==2.0\n")
+    if pip_constraint == "set":
         env["PIP_CONSTRAINT"] = str(other)
+    if pip_constraint == "site":  # as the Dockerfile writes it, into the environment's folder (sys.prefix)
+        prefix = subprocess.run([str(python), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        Path(prefix, "pip.conf").write_text(f"[install]\nconstraint = {other}\n")
     result = run_post_create(project, python, **env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert f"Successfully installed {PROBE}-{version}" in result.stdout

@@ -9,9 +9,12 @@ if [ ! -x "$PYTHON" ]; then
   exit 1
 fi
 
-# PyTorch's build comes from pip constraints: in the container, the image's (CPU or CUDA, set when it was built);
-# elsewhere PyTorch's CPU build. A PIP_CONSTRAINT already set is kept (set it empty to leave pip's own settings).
-export PIP_CONSTRAINT="${PIP_CONSTRAINT-.azureml/torch-cpu.txt}"  # a path from the project folder
+# PyTorch's build comes from pip constraints: in the container, the training environment's own pip.conf (CPU or
+# CUDA, written when the image was built); elsewhere PyTorch's CPU build. A PIP_CONSTRAINT already set is kept (set
+# it empty to leave pip's own settings).
+if [ -z "${PIP_CONSTRAINT+set}" ] && ! "$PYTHON" -m pip config --site get install.constraint >/dev/null 2>&1; then
+  export PIP_CONSTRAINT=.azureml/torch-cpu.txt  # a path from the project folder
+fi
 
 # PyYAML, to read the environment file.
 "$PYTHON" -m pip install --disable-pip-version-check -q pyyaml
