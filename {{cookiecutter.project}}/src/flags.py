@@ -2,6 +2,8 @@
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from device import CHOICES
 from paths import default_data_path, default_output_dir
@@ -68,7 +70,33 @@ def parse_args(argv=None):
     args.data_path = args.data_path or default_data_path()
     args.output_dir = args.output_dir or default_output_dir()
     args.checkpoint_dir = args.checkpoint_dir or args.output_dir
+    if not args.synthetic:
+        check_data_path(args.data_path)
+    for flag in {"--output-dir": args.output_dir, "--checkpoint-dir": args.checkpoint_dir}.items():
+        check_writable_folder(*flag)
     return args
+
+
+def check_data_path(path):
+    """Stop before training when --data-path is a file: it is the folder CIFAR-10 is read from or downloaded into."""
+    if Path(path).exists() and not Path(path).is_dir():
+        raise SystemExit(
+            f"error: --data-path {path} is a file, not a folder for CIFAR-10. Fix: give a folder (CIFAR-10 is "
+            "downloaded into it, or read from its cifar-10-batches-py), such as data/, or leave the flag out"
+        )
+
+
+def check_writable_folder(flag, path):
+    """Stop before training when the folder `flag` names is a file or cannot be written to (it is made if need be)."""
+    if Path(path).exists() and not Path(path).is_dir():
+        raise SystemExit(f"error: {flag} {path} is a file, not a folder. Fix: give a folder, such as outputs/")
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        tempfile.NamedTemporaryFile(dir=path).close()  # made and deleted: a datastore mount allows it too
+    except OSError as err:
+        raise SystemExit(
+            f"error: {flag} {path} cannot be written to ({err.strerror or err}). Fix: give a folder you can write to"
+        ) from None
 
 
 def add_synthetic(parser, help):

@@ -1,6 +1,7 @@
 """What a run leaves and shows: model.pt, metrics.json and loss.png in the output folder, and the progress bar."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import torch
 from distributed import unwrap
 
 MODEL_FILE = "model.pt"  # the trained weights (Net's state_dict), which predict.py reads
+PREVIOUS_MODEL_FILE = "model.previous.pt"  # the model of the run before, kept when a new run saves its own
 
 
 def progress(iterable, **options):
@@ -38,7 +40,12 @@ def save_outputs(output_dir, net, metrics):
     matplotlib is there; return the paths saved."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    torch.save(unwrap(net).state_dict(), output_dir / MODEL_FILE)
+    model = output_dir / MODEL_FILE
+    if model.is_file():  # an earlier run's model: kept, one generation back
+        kept = model.with_name(PREVIOUS_MODEL_FILE)
+        os.replace(model, kept)
+        print(f"Kept the previous run's model as {shown(kept)}; this run's is {shown(model)}")
+    torch.save(unwrap(net).state_dict(), model)
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     saved = [output_dir / MODEL_FILE, output_dir / "metrics.json"]
     if plot_loss(metrics, output_dir / "loss.png"):

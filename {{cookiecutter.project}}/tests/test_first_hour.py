@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SRC, pseudo_terminal
+from conftest import ROOT, SRC, pseudo_terminal, run_script
 
 import train
 
@@ -134,3 +134,52 @@ def test_the_readmes_install_without_conda_takes_its_list_from_the_environment_f
     for requirement in pip:  # no second list by hand: no pinned requirement of the env file is written out again
         assert requirement not in readme, requirement
     assert "requirements.txt" in Path(ROOT / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize("flag", ["--output-dir", "--checkpoint-dir"])
+def test_an_output_folder_that_is_a_file_stops_before_training_with_one_line(tmp_path, flag):
+    taken = tmp_path / "taken"
+    taken.write_text("a file of the user's\n")
+    result = run_script("src/train.py", *QUICK, "--output-dir", str(tmp_path / "out"), flag, str(taken))
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "epoch=" not in result.stdout
+    assert (
+        result.stderr.strip() == f"error: {flag} {taken} is a file, not a folder. Fix: give a folder, such as outputs/"
+    )
+    assert taken.read_text() == "a file of the user's\n"
+
+
+def test_an_output_folder_that_cannot_be_written_stops_before_training_with_one_line(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root writes anywhere: a folder below a file cannot be made, for anyone
+            locked = tmp_path / "file" / "outputs"
+            (tmp_path / "file").write_text("")
+        result = run_script("src/train.py", *QUICK, "--output-dir", str(locked))
+    finally:
+        (tmp_path / "locked").chmod(0o700)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "epoch=" not in result.stdout
+    assert result.stderr.startswith(f"error: --output-dir {locked} cannot be written to (")
+    assert "Fix: give a folder you can write to" in result.stderr
+
+
+def test_a_data_path_that_is_a_file_is_named_as_a_file_not_a_download_problem(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# notes\n")
+    result = run_script("src/train.py", "--data-path", str(readme), "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: --data-path {readme} is a file, not a folder for CIFAR-10. Fix: ")
+    assert "download" not in result.stderr.split("Fix:")[0] and not (tmp_path / "out").exists()
+
+
+def test_training_again_keeps_the_previous_model_and_says_where(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    train.main([*QUICK, "--output-dir", "outputs"])
+    first = (tmp_path / "outputs" / "model.pt").read_bytes()
+    capsys.readouterr()
+    train.main([*QUICK, "--output-dir", "outputs", "--seed", "1"])
+    printed = capsys.readouterr().out
+    assert "Kept the previous run's model as outputs/model.previous.pt; this run's is outputs/model.pt" in printed
+    assert (tmp_path / "outputs" / "model.previous.pt").read_bytes() == first
+    assert (tmp_path / "outputs" / "model.pt").read_bytes() != first
