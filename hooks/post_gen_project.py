@@ -95,7 +95,8 @@ def main():
                 "  - create a workspace and write the file: python 01-create-workspace.py --subscription-id ID "
                 "--resource-group RG --workspace-name NAME --region REGION"
             )
-    say(f"Next: cd {where_to_cd()} && {FIRST_COMMAND}   (offline, seconds; then README.md, step by step)")
+    say("Next (offline, seconds; then README.md, step by step):")
+    say(f"  cd {where_to_cd()} && {FIRST_COMMAND}")  # a line of its own, to copy and paste whole
     return 0
 
 

@@ -18,7 +18,7 @@ PROJECT_FILES = {
     "aml/quota.py", "aml/cleanup.py", "aml/remote_error.py",
     "tests/test_remote_error.py", "tests/test_clean_up.py", "tests/test_operations.py", "tests/azure_answers.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/train.py", "src/checkpoints.py",
-    "src/device.py", "src/distributed.py", "src/flags.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
+    "src/device.py", "src/distributed.py", "src/flags.py", "src/installed.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
     "src/predict.py", "tests/test_predict.py", "tests/test_download_model.py", "tests/test_downloads.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
     "tests/test_train.py", "tests/test_distributed.py", "tests/test_tracking.py",

@@ -27,7 +27,7 @@ def test_cruft_creates_the_project_then_checks_and_updates_it_from_a_newer_templ
     (tmp_path / "projects").mkdir()
     created = cruft(tmp_path / "projects", "create", "--no-input", str(template))
     assert created.returncode == 0 and "Traceback" not in created.stderr, created.stdout + created.stderr
-    assert f"Next: cd {CONTEXT['project']} && python src/train.py" in created.stdout
+    assert f"\n  cd {CONTEXT['project']} && python src/train.py" in created.stdout
     project = tmp_path / "projects" / CONTEXT["project"]
     assert files_of(project) == files_of(bake(tmp_path / "cookiecutter")) | {".cruft.json"}
     assert json.loads((project / ".cruft.json").read_text())["commit"] == git(template, "rev-parse", "HEAD").strip()
@@ -47,7 +47,7 @@ def test_cruft_creates_the_project_then_checks_and_updates_it_from_a_newer_templ
 
     updated = cruft(project, "update", "--skip-apply-ask")
     assert updated.returncode == 0 and "Traceback" not in updated.stderr, updated.stdout + updated.stderr
-    assert "Next:" not in updated.stdout  # the scratch renderings cruft compares print no next steps
+    assert "Next (" not in updated.stdout  # the scratch renderings cruft compares print no next steps
     assert (project / "src" / "model.py").read_text().endswith(f"{CHANGE}\n")
     changed = {line[3:] for line in git(project, "status", "--porcelain").splitlines()}
     assert changed == {".cruft.json", ".cookiecutter.json", "src/model.py"}  # the new commit, the change

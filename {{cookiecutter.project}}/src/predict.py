@@ -4,6 +4,9 @@ import argparse
 import math
 from pathlib import Path
 
+import installed  # noqa: F401  (first: without PyTorch, one line names the install step)
+
+# isort: split
 import torch
 import torchvision.transforms as transforms
 from PIL import Image, ImageOps, UnidentifiedImageError

@@ -3,6 +3,9 @@
 import sys
 import time
 
+import installed  # noqa: F401  (first: without PyTorch, one line names the install step)
+
+# isort: split
 import torch
 import torch.optim as optim
 

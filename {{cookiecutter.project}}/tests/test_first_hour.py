@@ -183,3 +183,19 @@ def test_training_again_keeps_the_previous_model_and_says_where(tmp_path, monkey
     assert "Kept the previous run's model as outputs/model.previous.pt; this run's is outputs/model.pt" in printed
     assert (tmp_path / "outputs" / "model.previous.pt").read_bytes() == first
     assert (tmp_path / "outputs" / "model.pt").read_bytes() != first
+
+
+@pytest.mark.parametrize("script", ["src/train.py", "src/predict.py"])
+def test_without_pytorch_each_script_names_the_install_step_in_one_line(tmp_path, script):
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['torch'] = None\nsys.modules['torchvision'] = None\n"
+    )
+    result = run_script(script, "--synthetic", "10", env={"PYTHONPATH": str(shim)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: PyTorch (torch), torchvision are not installed in this Python (")
+    assert "Fix: open the project in its dev container (VS Code: Reopen in Container)" in line
+    assert "conda env create -f .azureml/pytorch-env.yml && conda activate " in line
+    assert line.endswith("python aml/requirements.py > requirements.txt && pip install -r requirements.txt")
