@@ -20,6 +20,7 @@ CLUSTER_COSTS = [  # what that submission prints of the cluster read from the wo
     "cost (nodes are billed per minute while they are up):",
     "  cluster:     gpu-cluster: Standard_NC4as_T4_v3, 0 to 2 nodes, low priority; this job takes 1",
     "  scale-down:  idle nodes are removed after 15 min (900 s); at 0 nodes the cluster costs nothing",
+    "  price class: GPU (N-series, NVIDIA): an hour of a node costs about 10 times a CPU node's",
     "  time limit:  3 h (10800 s, --max-hours), then Azure ML cancels the job",
     "  from:        the cluster in the workspace",
 ]
@@ -140,6 +141,7 @@ def cost_block(chosen, nodes=1, limit="2 h (7200 s, --max-hours)"):
         f"  cluster:     {chosen.compute_name}: {chosen.vm_size}, 0 to {chosen.max_nodes} nodes, dedicated; "
         f"this job takes {nodes}",
         "  scale-down:  idle nodes are removed after 40 min (2400 s); at 0 nodes the cluster costs nothing",
+        f"  price class: {costs.price_class(chosen.vm_size)}",
         f"  time limit:  {limit}, then Azure ML cancels the job",
         "  from:        .azureml/settings.yml and 02-create-compute.py's defaults "
         "(a dry run does not read the cluster)",
@@ -152,8 +154,8 @@ def assert_costs_from_the_settings(printed, chosen, why=None):
         "  from:        .azureml/settings.yml and 02-create-compute.py's defaults (the cluster itself could not be "
         f"read: reading cluster {chosen.compute_name!r} failed: "
     )
-    assert printed[:4] == cost_block(chosen)[:4] and printed[5] == "submitted"
-    assert (printed[4] == f"{line}{why})") if why else printed[4].startswith(line)
+    assert printed[:5] == cost_block(chosen)[:5] and printed[6] == "submitted"
+    assert (printed[5] == f"{line}{why})") if why else printed[5].startswith(line)
     assert costs.planned(chosen.compute_name).vm_size == chosen.vm_size
 
 

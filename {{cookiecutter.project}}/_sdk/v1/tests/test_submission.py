@@ -31,7 +31,7 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     add_snapshot_files(project_copy)
     out = dry_run("04-run-pytorch.py", project_copy, offline, "--", "--epochs", "3")
     assert "script:       train.py" in out and f"arguments:    {' '.join(CHECKPOINTS)} --epochs 3" in out
-    assert out.splitlines()[1:7] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before what it submits
+    assert out.splitlines()[1:8] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before what it submits
     assert "output:       checkpoints: mount (read-write) workspaceblobstore/checkpoints/{run-id} " in out
     assert f"compute:      {CHOSEN.compute_name}" in out and f"experiment:   {CHOSEN.experiment_name}" in out
     assert f"environment:  {settings.env_name()}" in out and "- conda-forge" in out and "azureml-core" in out
@@ -184,7 +184,7 @@ def test_dry_run_says_what_it_costs_before_what_it_submits(capsys):
     args = arguments.submission_arguments("test", ["--dry-run", "--node-count", "2", "--max-hours", "0.25"])
     submission.submit(submission.training_job(args), args)
     printed = capsys.readouterr().out.splitlines()
-    assert printed[:6] == ["Dry run: nothing is submitted.", *cost_block(CHOSEN, 2, "15 min (900 s, --max-hours)")]
+    assert printed[:7] == ["Dry run: nothing is submitted.", *cost_block(CHOSEN, 2, "15 min (900 s, --max-hours)")]
 
 
 def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(monkeypatch, capsys, last_run):
@@ -202,7 +202,7 @@ def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(monke
     monkeypatch.setattr(azureml.core, "Experiment", Experiment)
     monkeypatch.setattr(azureml.core.compute, "ComputeTarget", Cluster)
     submission.submit(None, arguments.submission_arguments("test", READ_CLUSTER), connection=object())
-    assert capsys.readouterr().out.splitlines()[:6] == [*CLUSTER_COSTS, "submitted"]
+    assert capsys.readouterr().out.splitlines()[:7] == [*CLUSTER_COSTS, "submitted"]
 
 
 def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(monkeypatch, capsys, last_run):

@@ -42,7 +42,7 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     assert (job["type"], job["command"]) == ("command", f"python train.py {CHECKPOINTS} --epochs 3")
     assert job["outputs"] == {"checkpoints": {"type": "uri_folder", "path": CHECKPOINT_URI, "mode": "rw_mount"}}
     assert job["limits"] == {"timeout": 7200}
-    assert out.splitlines()[1:7] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before the job
+    assert out.splitlines()[1:8] == ["Dry run: nothing is submitted.", *COST_BLOCK]  # before the job
     assert job["code"] == str(project_copy / "src")
     assert (job["compute"], job["experiment_name"]) == (f"azureml:{CHOSEN.compute_name}", CHOSEN.experiment_name)
     assert job["environment"]["image"] == sdk.BASE_IMAGE
@@ -253,7 +253,7 @@ def test_dry_run_says_what_it_costs_before_the_job(capsys):
     args = arguments.submission_arguments("test", ["--dry-run", "--node-count", "2", "--max-hours", "0.25"])
     submission.submit(submission.training_job(args), args)
     printed = capsys.readouterr().out.splitlines()
-    assert printed[:7] == [
+    assert printed[:8] == [
         "Dry run: nothing is submitted.",
         *cost_block(CHOSEN, 2, "15 min (900 s, --max-hours)"),
         "The job, as Azure ML's YAML:",
@@ -278,7 +278,7 @@ def test_a_submission_says_what_the_cluster_itself_costs_before_submitting(capsy
 
     args = arguments.submission_arguments("test", READ_CLUSTER)
     submission.submit(submission.training_job(args), args, connection=Client())
-    assert capsys.readouterr().out.splitlines()[:6] == [*CLUSTER_COSTS, "submitted"]
+    assert capsys.readouterr().out.splitlines()[:7] == [*CLUSTER_COSTS, "submitted"]
 
 
 def test_a_submission_that_cannot_read_the_cluster_says_what_the_settings_plan(capsys, last_run):
