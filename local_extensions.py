@@ -6,19 +6,21 @@ import types
 from pathlib import Path
 
 from cookiecutter.exceptions import FailedHookException
+from jinja2 import pass_context
 from jinja2.ext import Extension
 
 
 def _load_names():
     """The project's own rules for its Azure ML names (aml/names.py of the generated project), read by path and run
     without writing bytecode: a __pycache__ beside it would be baked into every project."""
-    path = Path(__file__).resolve().parent / "{{cookiecutter.project}}" / "aml" / "names.py"
+    path = TEMPLATE_DIR / "{{cookiecutter.project}}" / "aml" / "names.py"
     module = types.ModuleType("aml_cifar_template_names")
     module.__file__ = str(path)
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
     return module
 
 
+TEMPLATE_DIR = Path(__file__).resolve().parent  # this template, as cookiecutter has it on this machine
 NAMES = _load_names()
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12")
@@ -64,12 +66,30 @@ def answer_error(field, value):
     return f"Invalid answer for '{field}': {text!r}. It must be {rule}. Run cookiecutter again with a valid value."
 
 
-def valid_answer(value, field):
-    """Return the answer unchanged, or stop the bake with one clear line when it breaks its rule."""
+@pass_context
+def valid_answer(context, value, field):
+    """Return the answer unchanged, or stop the bake with one clear line when it breaks its rule (and, when answers
+    before it differ from the defaults, a second line: the command that bakes again with them)."""
     message = answer_error(field, value)
     if message:
-        raise InvalidAnswer(message)
+        command = again_command(context.get("cookiecutter") or {}, field)
+        raise InvalidAnswer(f"{message} This keeps your answers before it:\n{command}" if command else message)
     return value
+
+
+def again_command(answers, field):
+    """The cookiecutter command that asks again with the answers given before `field` (those other than the
+    defaults) as its defaults, ready to paste; None when there are none."""
+    defaults = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
+    given = []
+    for key, value in answers.items():
+        if key == field:
+            break
+        if key.startswith("_") or value == defaults.get(key) or str(value) == str(defaults.get(key)):
+            continue
+        shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+        given.append(shlex.quote(f"{key}={shown}"))
+    return " ".join(["cookiecutter", shlex.quote(str(TEMPLATE_DIR)), *given]) if given else None
 
 
 def answer_errors(cookiecutter):
@@ -99,7 +119,7 @@ def rebake_command(cookiecutter, **changes):
     A replay file cannot be combined with changed answers, so every answer is given on the command line."""
     template = cookiecutter.get("_template", "TEMPLATE")
     if not re.match(r"^([a-z]+:|/|[A-Za-z]:\\)", template):  # a relative folder: this template's, from anywhere
-        template = str(Path(__file__).resolve().parent)  # (cookiecutter renders in another folder than it was run in)
+        template = str(TEMPLATE_DIR)  # (cookiecutter renders in another folder than it was run in)
     words = ["cookiecutter", "--no-input", "--output-dir", ".."]
     if cookiecutter.get("_checkout"):
         words += ["--checkout", cookiecutter["_checkout"]]

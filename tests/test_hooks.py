@@ -1,5 +1,8 @@
 """Answer checks and the workspace-config hook: bad answers stop the bake cleanly; a config is found, written or explained."""
 import json
+import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -116,3 +119,18 @@ def test_without_a_workspace_config_the_bake_says_what_to_do(tmp_path):
     assert not (tmp_path / "out" / CONTEXT["project"] / ".azureml" / "config.json").exists()
     assert "No Azure ML workspace config found" in result.stdout
     assert "Download config file" in result.stdout and "python 01-create-workspace.py" in result.stdout
+
+
+def test_a_wrong_answer_after_others_prints_the_command_that_keeps_them_and_it_bakes_when_pasted(tmp_path):
+    typed = "my-project\nmy-experiment\ncluster-\n"
+    result = bake_cli(tmp_path / "first", stdin=typed + "\n" * 20)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    *_, problem, command = result.stdout.strip().splitlines()
+    assert problem.endswith("Run cookiecutter again with a valid value. This keeps your answers before it:")
+    assert shlex.split(command) == ["cookiecutter", str(TEMPLATE), "project=my-project", "experiment_name=my-experiment"]
+    (tmp_path / "again").mkdir()
+    pasted = subprocess.run([sys.executable, "-m", *shlex.split(command)], cwd=tmp_path / "again", timeout=120,
+                            input="\n\ngpu-cluster\n" + "\n" * 20, capture_output=True, text=True)  # Enter keeps them
+    assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+    answers = json.loads((tmp_path / "again" / "my-project" / ".cookiecutter.json").read_text())["cookiecutter"]
+    assert (answers["experiment_name"], answers["compute_name"]) == ("my-experiment", "gpu-cluster")
