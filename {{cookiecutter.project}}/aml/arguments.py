@@ -1,6 +1,7 @@
 """The control scripts' flags, with their defaults from .azureml/settings.yml, and train.py's own flags."""
 
 import argparse
+import sys
 from pathlib import Path
 
 from aml import costs, names, settings
@@ -54,13 +55,21 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
     if more:
         more(parser)
     parser.add_argument("train_args", nargs="*", help="flags for train.py, after --")
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # train.py's flags given before --
+        given = list(argv if argv is not None else sys.argv[1:])
+        first = given.index(unknown[0])
+        parser.error(
+            f"unrecognized arguments: {' '.join(unknown)}. Flags for train.py go after --, as in: "
+            f"python {parser.prog} {' '.join([*given[:first], '--', *given[first:]])}"
+        )
     for flag in ("node_count", "process_count_per_node"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be 1 or more")
     rule = names.broken_rule("experiment_name", args.experiment)
     if rule:
         parser.error(f"--experiment {args.experiment!r}: use {rule}")
+    check_train_flags(train_arguments(args))
     args.max_seconds = costs.max_seconds(args.max_hours)
     args.compute = args.compute or (settings.GPU_COMPUTE_NAME if args.gpu else compute)
     if args.resume_from:
@@ -72,6 +81,24 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
         if rule:
             parser.error(f"--resume-from {args.resume_from!r} is not a run id: use {rule}")
     return args
+
+
+def check_train_flags(flags):
+    """Stop, before anything is submitted, when train.py's own parser refuses the flags it would be given."""
+    sys.path.insert(0, str(settings.SOURCE_DIR))  # train.py's flags.py, which imports only its paths.py
+    try:
+        import flags as train_flags
+    finally:
+        sys.path.remove(str(settings.SOURCE_DIR))
+    parser = train_flags.build_parser()
+
+    def refuse(message):
+        fail(
+            f"train.py would refuse its flags: {message}", "check them with python src/train.py --help, then run again"
+        )
+
+    parser.error = refuse
+    parser.parse_args(flags)
 
 
 def train_arguments(args, *first):

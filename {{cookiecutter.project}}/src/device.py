@@ -4,8 +4,6 @@ import time
 
 import torch
 
-CHOICES = ("auto", "cpu", "cuda", "mps")  # what --device takes, in train.py and predict.py
-
 
 def pick_device(name):
     """The torch device for --device: auto takes CUDA, then Apple's MPS, then the CPU; a missing one stops."""

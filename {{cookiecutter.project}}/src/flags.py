@@ -5,15 +5,29 @@ import sys
 import tempfile
 from pathlib import Path
 
-from device import CHOICES
 from paths import default_data_path, default_output_dir
 
 DESCRIPTION = "Train the tutorial's CNN on CIFAR-10 and log its loss (alone, or as one of several processes)."
+DEVICES = ("auto", "cpu", "cuda", "mps")  # what --device takes, in train.py and predict.py
 
 
 def parse_args(argv=None):
     """Read the training flags; the defaults are the tutorial's. args.flags keeps them as given, to resume with."""
-    parser = argparse.ArgumentParser(description=DESCRIPTION)
+    args = build_parser().parse_args(argv)
+    args.flags = [flag for flag in (sys.argv[1:] if argv is None else argv) if flag != "--resume"]
+    args.data_path = args.data_path or default_data_path()
+    args.output_dir = args.output_dir or default_output_dir()
+    args.checkpoint_dir = args.checkpoint_dir or args.output_dir
+    if not args.synthetic:
+        check_data_path(args.data_path)
+    for flag in {"--output-dir": args.output_dir, "--checkpoint-dir": args.checkpoint_dir}.items():
+        check_writable_folder(*flag)
+    return args
+
+
+def build_parser():
+    """train.py's parser (it needs nothing installed: 04 and 06 check the flags they pass on with it)."""
+    parser = argparse.ArgumentParser(prog="train.py", description=DESCRIPTION)
     parser.add_argument("--epochs", type=positive_int, default=2, help="passes over the data (default: 2)")
     parser.add_argument("--batch-size", type=positive_int, default=4, help="images per mini-batch (default: 4)")
     parser.add_argument("--lr", type=positive_float, default=0.001, help="SGD learning rate (default: 0.001)")
@@ -65,16 +79,7 @@ def parse_args(argv=None):
         help="go on with an interrupted run from its checkpoint.pt, given that run's flags "
         "(an Azure ML job always does: a restart goes on from --checkpoint-dir)",
     )
-    args = parser.parse_args(argv)
-    args.flags = [flag for flag in (sys.argv[1:] if argv is None else argv) if flag != "--resume"]
-    args.data_path = args.data_path or default_data_path()
-    args.output_dir = args.output_dir or default_output_dir()
-    args.checkpoint_dir = args.checkpoint_dir or args.output_dir
-    if not args.synthetic:
-        check_data_path(args.data_path)
-    for flag in {"--output-dir": args.output_dir, "--checkpoint-dir": args.checkpoint_dir}.items():
-        check_writable_folder(*flag)
-    return args
+    return parser
 
 
 def check_data_path(path):
@@ -108,7 +113,7 @@ def add_device(parser, verb):
     """Add --device (default auto), saying where to `verb` (train, classify)."""
     parser.add_argument(
         "--device",
-        choices=CHOICES,
+        choices=DEVICES,
         default="auto",
         help=f"where to {verb}: auto takes CUDA, then MPS, then the CPU (default: auto)",
     )

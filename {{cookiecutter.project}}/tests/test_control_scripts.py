@@ -434,3 +434,19 @@ def test_resume_from_last_without_a_submitted_run_or_with_a_bad_id_stops_with_on
     with pytest.raises(SystemExit) as bad:
         arguments.submission_arguments("test", ["--resume-from", "../other"])
     assert bad.value.code == 2  # argparse's usage error, which names the rule
+
+
+@pytest.mark.slow
+def test_a_train_flag_misplaced_or_misspelt_is_caught_before_anything_is_submitted(project_copy, offline):
+    env, network_log = offline
+    misplaced = run_script("04-run-pytorch.py", "--dry-run", "--epochs", "5", cwd=project_copy, env=env)
+    assert misplaced.returncode == 2 and "Traceback" not in misplaced.stderr
+    assert misplaced.stderr.strip().endswith(
+        "Flags for train.py go after --, as in: python 04-run-pytorch.py --dry-run -- --epochs 5"
+    )
+    misspelt = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epohcs", "5", cwd=project_copy, env=env)
+    assert misspelt.returncode == 1 and misspelt.stderr.splitlines() == [
+        "error: train.py would refuse its flags: unrecognized arguments: --epohcs 5",
+        "fix: check them with python src/train.py --help, then run again",
+    ]
+    assert not network_log.exists() and misspelt.stdout == ""  # before pre-flight, before any upload
