@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from distributed import from_main, gather, is_main, rank, unwrap, world_size
-from paths import SRC_DIR, in_azure_ml_job
+from paths import in_azure_ml_job, train_script
 
 
 class Checkpoint:
@@ -180,13 +180,8 @@ def _shown(path):
 
 def resume_command(flags):
     """The command line that resumes a run of train.py with these flags (… when they are not known)."""
-    script = SRC_DIR / "train.py"
-    try:
-        script = Path(os.path.relpath(script))  # as typed in this folder
-    except ValueError:  # on another drive (Windows)
-        pass
     words = ["…"] if flags is None else [_quoted(flag) for flag in flags]
-    return " ".join(["python", script.as_posix(), "--resume", *words])
+    return " ".join(["python", train_script(), "--resume", *words])
 
 
 def _quoted(text):

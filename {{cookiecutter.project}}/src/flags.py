@@ -1,8 +1,8 @@
 """train.py's command-line flags (predict.py shares --synthetic and --device) and the types that check their values."""
 
 import argparse
+import os
 import sys
-import tempfile
 from pathlib import Path
 
 from paths import default_data_path, default_output_dir
@@ -92,16 +92,15 @@ def check_data_path(path):
 
 
 def check_writable_folder(flag, path):
-    """Stop before training when the folder `flag` names is a file or cannot be written to (it is made if need be)."""
-    if Path(path).exists() and not Path(path).is_dir():
+    """Stop before training when the folder `flag` names is a file, or cannot be made or written to; nothing is
+    made here (training makes it when it saves)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
         raise SystemExit(f"error: {flag} {path} is a file, not a folder. Fix: give a folder, such as outputs/")
-    try:
-        Path(path).mkdir(parents=True, exist_ok=True)
-        tempfile.NamedTemporaryFile(dir=path).close()  # made and deleted: a datastore mount allows it too
-    except OSError as err:
-        raise SystemExit(
-            f"error: {flag} {path} cannot be written to ({err.strerror or err}). Fix: give a folder you can write to"
-        ) from None
+    there = next(folder for folder in (path, *path.parents) if folder.exists())  # the folder, or where it would go
+    why = f"{there} is a file" if not there.is_dir() else f"{there} is not writable"
+    if not there.is_dir() or not os.access(there, os.W_OK | os.X_OK):
+        raise SystemExit(f"error: {flag} {path} cannot be written to ({why}). Fix: give a folder you can write to")
 
 
 def add_synthetic(parser, help):

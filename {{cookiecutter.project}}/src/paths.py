@@ -14,6 +14,15 @@ def run_root():
     return Path.cwd()
 
 
+def train_script():
+    """train.py's path as a person types it here: from the working directory when it can be, with / between parts."""
+    script = SRC_DIR / "train.py"
+    try:
+        return Path(os.path.relpath(script)).as_posix()
+    except ValueError:  # on another drive (Windows)
+        return script.as_posix()
+
+
 def default_data_path():
     """Where CIFAR-10 goes when --data-path is not given: data/ beside src/, never inside the uploaded snapshot."""
     return str(run_root() / "data")

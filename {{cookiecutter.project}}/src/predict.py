@@ -16,7 +16,7 @@ from device import pick_device
 from flags import add_device, add_synthetic, positive_int
 from model import Net
 from outputs import MODEL_FILE, pyplot, shown
-from paths import default_data_path, default_output_dir
+from paths import default_data_path, default_output_dir, train_script
 
 GRID_FILE = "predictions.png"
 CELL_INCHES = (2.0, 2.3)  # each picture of the grid with its title (width, height), at 100 dots per inch
@@ -106,9 +106,10 @@ def report_sample(images, results, grid):
 def load_model(path, device):
     """Net with the weights train.py saved at path, on device, ready to classify; a missing or foreign file stops."""
     path = Path(path)
+    train = f"python {train_script()}"  # as typed from here: the project root, src/ or elsewhere
     fix = (
-        "Fix: train one (python src/train.py; offline: python src/train.py --synthetic 2000), or name another "
-        "with --model PATH (07-download-model.py brings a run's model home as outputs/<run id>/model.pt)."
+        f"Fix: train one ({train}; offline, in seconds: {train} --synthetic 2000 --log-interval 100), or name "
+        "another with --model PATH (07-download-model.py brings a run's model home as outputs/<run id>/model.pt)."
     )
     if not path.is_file():
         raise SystemExit(f"error: there is no model file {path}. {fix}")

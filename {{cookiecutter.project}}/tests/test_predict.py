@@ -164,3 +164,14 @@ def test_an_unreadable_image_run_as_a_script_gives_one_line_exit_1_and_no_traceb
         f"error: {notes} is not an image in a format Pillow reads. "
         "Fix: give an image file (PNG, JPEG or any other format Pillow reads), of any size."
     ]
+
+
+@pytest.mark.parametrize("folder", [".", "src"])
+def test_without_a_model_the_fix_names_the_training_command_as_typed_from_where_it_runs(project_copy, folder):
+    script = "src/predict.py" if folder == "." else "predict.py"
+    result = run_script(script, "--synthetic", "20", cwd=project_copy / folder)
+    train = "python src/train.py" if folder == "." else "python train.py"
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (
+        f"Fix: train one ({train}; offline, in seconds: {train} --synthetic 2000 --log-interval 100)" in result.stderr
+    )
