@@ -335,3 +335,8 @@ def test_an_interactive_bake_stops_at_a_wrong_answer_with_one_line_and_nothing_o
     assert lines[-2].startswith("Invalid answer for 'compute_name': 'cluster_name'. It must be "), final
     assert "[4/13]" not in final and "Traceback" not in final
     assert list(out.iterdir()) == []
+
+
+def test_the_readme_has_no_code_spans_run_together(project):
+    """Two code spans side by side (`a``b`) render as one broken span: each name is one span of its own."""
+    assert re.findall(r".{0,30}(?<!`)``(?!`).{0,30}", readme(project)) == []
