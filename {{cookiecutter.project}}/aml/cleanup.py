@@ -68,10 +68,18 @@ def resource_group(config):
 
 
 def plan(args):
-    """Read the config (offline) and say what will be deleted; returns (workspace config, workspace, group)."""
-    workspace = read_config()
-    config = workspace[1]
-    name, group = workspace_name(config), resource_group(config)
+    """Read the config (offline) and say what will be deleted; returns (workspace config, workspace, group). A dry run
+    needs no config: it says what would be deleted in the workspace the config will name."""
+    try:
+        workspace = read_config()
+    except SystemExit:
+        if not args.dry_run:
+            raise
+        print("No .azureml/config.json yet: a dry run says what would be deleted in the workspace it will name.")
+        workspace = None
+    config = workspace[1] if workspace else {}
+    name = workspace_name(config) if config else "(named by .azureml/config.json)"
+    group = resource_group(config) if config else "(the workspace's)"
     if args.resource_group:
         print(f"Deletes resource group {group!r} and everything in it: workspace {name!r}, its clusters, and")
         print("\n".join(billed_parts()))

@@ -115,3 +115,13 @@ def test_a_refused_resource_group_deletion_gives_one_message(project_copy, offli
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: deleting resource group 'rg' failed: ERROR: (AuthorizationFailed) no right")
     assert "az login" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_dry_run_needs_no_workspace_config_and_says_what_it_would_delete(project_copy, offline):
+    env, network_log = offline
+    result = run_script("99-clean-up.py", "--dry-run", cwd=project_copy, env=env)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.startswith("No .azureml/config.json yet: a dry run says what would be deleted")
+    assert f"Deletes the compute cluster(s) {CLUSTERS} of workspace" in result.stdout
+    assert billed(result.stdout) == list(cleanup.WORKSPACE_PARTS) and not network_log.exists()
