@@ -107,7 +107,7 @@ class Checkpoint:
         self.epoch, self.step, self.steps, self.losses = epoch, step, state["steps"], state["losses"]
         self.partial = state["running_loss"][rank()] if step else 0.0
         if is_main():
-            print(f"Resumed from {found}: epoch {state['epoch'] + 1}, step {state['step']}")
+            print(f"Resumed from {found}: epoch {state['epoch'] + 1}, step {state['step']} ({going_on(epoch, step)})")
 
     def read(self):
         """The state of the newest checkpoint that loads whole, or None when there is none."""
@@ -153,6 +153,13 @@ def read_checkpoint(path):
             except (RuntimeError, EOFError, OSError):  # cut off while written: the one before it
                 continue
     return None, None
+
+
+def going_on(epoch, step):
+    """Where a resumed run goes on (epoch 0-based, step: the mini-batches of it done), in words."""
+    if step == 0:
+        return f"going on with epoch {epoch + 1}, from its start"
+    return f"going on with epoch {epoch + 1} at mini-batch {step + 1}"
 
 
 def checkpoint_file(args):

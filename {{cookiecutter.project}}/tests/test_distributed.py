@@ -21,7 +21,7 @@ import data
 import train
 
 LOSS_LINE = re.compile(r"^epoch=(\d+), batch=([ \d]{4}\d): loss (\d+\.\d\d)$", re.M)
-RESUMED = re.compile(r"^Resumed from (.+): epoch (\d+), step (\d+)$", re.M)
+RESUMED = re.compile(r"^Resumed from (.+): epoch (\d+), step (\d+) \(going on with epoch \d+.*\)$", re.M)
 NOTE = re.compile(r"^Note: (.+) holds the checkpoint of an interrupted run .*: (python \S+ --resume .*)$", re.M)
 OUTPUTS = ["loss.png", "metrics.json", "model.pt"]
 
@@ -330,7 +330,8 @@ def test_a_checkpoint_cut_off_while_moved_into_place_on_a_datastore_mount_resume
     capsys.readouterr()
     metrics = train.train(train.parse_args(flags + ["--resume"]))
     printed = capsys.readouterr().out
-    assert f"Resumed from {tmp_path / 'checkpoint.previous.pt'}: epoch 1, step 20" in printed
+    resumed = f"Resumed from {tmp_path / 'checkpoint.previous.pt'}: epoch 1, step 20 (going on with epoch 1 at mini-batch 21)"
+    assert resumed in printed
     assert metrics["steps"] == 100 and sorted(path.name for path in tmp_path.iterdir()) == OUTPUTS
 
 
@@ -347,7 +348,8 @@ def test_a_run_resumes_from_an_earlier_runs_folder_only_reading_it_and_keeps_its
     args = [*flags, "--output-dir", str(own), "--checkpoint-dir", str(own), "--resume-from", str(earlier)]
     metrics = train.train(train.parse_args(args))
     printed = capsys.readouterr().out
-    assert f"Resumed from {earlier / 'checkpoint.pt'}: epoch 1, step 50" in printed  # the last complete epoch
+    resumed = f"Resumed from {earlier / 'checkpoint.pt'}: epoch 1, step 50 (going on with epoch 2, from its start)"
+    assert resumed in printed  # after the last complete epoch
     assert metrics["steps"] == 100 and len(LOSS_LINE.findall(printed)) == 2  # only epoch 2 is trained
     assert {path.name: path.read_bytes() for path in earlier.iterdir()} == before  # only read
     assert sorted(path.name for path in own.iterdir()) == OUTPUTS
