@@ -30,8 +30,9 @@ AZURE_TASKS = {"Submit to Azure", "Run hello on Azure", "Create workspace", "Cre
                "Show the last run's error", "Download model from Azure", "Clean up Azure resources"}
 LOCAL_TASKS = {"Dry-run submission", "Train locally", "Predict images", "Run tests"}
 IMAGE_TASKS = {"Predict images"}  # run on the file open in the editor: an image
-# Runs pre-commit, whose hooks come from GitHub (unreachable here): its checks run with the pinned tools in test_github
-LINT_TASK = {"Lint": ["-m", "pre_commit", "run", "--all-files"]}
+# Runs pre-commit (aml/lint.py: `pre-commit run --all-files` in a git repository), whose hooks come from GitHub
+# (unreachable here): its checks run with the pinned tools in test_github, aml/lint.py in the project's own tests
+LINT_TASK = {"Lint": ["aml/lint.py"]}
 SERVER_TASKS = {"v1": set(), "v2": {"Show metrics locally"}}  # run until stopped: tested on their own
 METRICS_UI = "http://127.0.0.1:5000"
 

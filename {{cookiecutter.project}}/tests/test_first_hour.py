@@ -199,3 +199,25 @@ def test_without_pytorch_each_script_names_the_install_step_in_one_line(tmp_path
     assert "Fix: open the project in its dev container (VS Code: Reopen in Container)" in line
     assert "conda env create -f .azureml/pytorch-env.yml && conda activate " in line
     assert line.endswith("python aml/requirements.py > requirements.txt && pip install -r requirements.txt")
+
+
+def test_lint_outside_a_git_repository_says_how_to_make_one_and_inside_runs_pre_commit_on_every_file(
+    project_copy, tmp_path
+):
+    fake = tmp_path / "fake" / "pre_commit"  # pre-commit's hooks come from GitHub: a stand-in records its flags
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(
+        f"import sys\nopen({str(tmp_path / 'flags')!r}, 'w').write(' '.join(sys.argv[1:]))\n"
+    )
+    env = {"PYTHONPATH": str(tmp_path / "fake"), "GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    outside = run_script("aml/lint.py", cwd=project_copy, env=env)
+    assert outside.returncode == 1 and "Traceback" not in outside.stderr and not (tmp_path / "flags").exists()
+    assert outside.stderr.splitlines() == [
+        "error: pre-commit checks the files of a git repository, and this folder is not one yet",
+        'fix: git init -b main && git add -A (README: "Put it on GitHub"), then run Lint again',
+    ]
+    subprocess.run(["git", "init", "-q"], cwd=project_copy, check=True, timeout=60)
+    inside = run_script("aml/lint.py", cwd=project_copy, env=env)
+    assert inside.returncode == 0, inside.stderr
+    assert (tmp_path / "flags").read_text() == "run --all-files"
