@@ -1,6 +1,7 @@
 """What the scripts tell the person: one message with the problem and its fix, calls bounded in time, summaries."""
 
 import os
+import socket
 import threading
 
 
@@ -25,8 +26,50 @@ def bounded(action, seconds, what, fix):
     if worker.is_alive():
         fail(f"no answer after {seconds:g} s while {what}", f"check your network connection, then {fix}")
     if error:
+        unreachable = network_failure(error[0])
+        if unreachable:  # no answer from Azure at all: not a login or a name to fix
+            fail(f"{what} failed: Azure could not be reached ({unreachable})", NETWORK_FIX)
         fail(f"{what} failed: {summary(error[0])}", fix)
     return result[0]
+
+
+NETWORK_FIX = "check the network connection (and a proxy in HTTPS_PROXY, or a VPN, where you use one), then run again"
+# How a failed name lookup or connection reads, whatever library wrapped it (socket, urllib3, requests, azure-core)
+LOOKUP_FAILED = (
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "getaddrinfo failed",
+    "nodename nor servname",
+    "Failed to resolve",
+    "NameResolutionError",
+)
+CONNECTION_FAILED = (
+    "Connection refused",
+    "Failed to establish a new connection",
+    "Network is unreachable",
+    "No route to host",
+    "ProxyError",
+    "Cannot connect to proxy",
+)
+
+
+def network_failure(error):
+    """What kept a request from reaching Azure (a failed name lookup, a refused connection), from the error or the
+    errors it wraps; None when Azure answered (a refused login, a wrong name) or the cause is another."""
+    seen, pending = set(), [error]
+    while pending:
+        err = pending.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, socket.gaierror) or any(text in str(err) for text in LOOKUP_FAILED):
+            return "the name of its host could not be looked up: no network, or no DNS"
+        if isinstance(err, (ConnectionRefusedError, ConnectionResetError)) or any(
+            text in str(err) for text in CONNECTION_FAILED
+        ):
+            return "the connection failed: no network, or a proxy or firewall in the way"
+        pending += [err.__cause__, err.__context__, getattr(err, "inner_exception", None)]
+    return None
 
 
 def summary(error):
