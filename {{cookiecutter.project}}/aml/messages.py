@@ -59,7 +59,7 @@ def network_failure(error):
     seen, pending = set(), [error]
     while pending:
         err = pending.pop()
-        if err is None or id(err) in seen:
+        if not isinstance(err, BaseException) or id(err) in seen:
             continue
         seen.add(id(err))
         if isinstance(err, socket.gaierror) or any(text in str(err) for text in LOOKUP_FAILED):

@@ -37,20 +37,19 @@ _said = set()
 
 def save_outputs(output_dir, net, metrics):
     """Save the model's state_dict (model.pt) and the metrics (metrics.json), then a plot of the loss (loss.png) when
-    matplotlib is there; return the paths saved."""
+    matplotlib is there; return the paths saved, and last the earlier run's model.pt, kept as model.previous.pt."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    model = output_dir / MODEL_FILE
+    model, kept = output_dir / MODEL_FILE, []
     if model.is_file():  # an earlier run's model: kept, one generation back
-        kept = model.with_name(PREVIOUS_MODEL_FILE)
-        os.replace(model, kept)
-        print(f"Kept the previous run's model as {shown(kept)}; this run's is {shown(model)}")
+        kept = [model.with_name(PREVIOUS_MODEL_FILE)]
+        os.replace(model, kept[0])
     torch.save(unwrap(net).state_dict(), model)
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     saved = [output_dir / MODEL_FILE, output_dir / "metrics.json"]
     if plot_loss(metrics, output_dir / "loss.png"):
         saved.append(output_dir / "loss.png")
-    return saved
+    return saved + kept  # the earlier model last
 
 
 def plot_loss(metrics, path):
@@ -98,12 +97,16 @@ def summary(metrics, saved, synthetic, show_metrics=None):
         lines.append("(synthetic images: chance is 10%, so this accuracy says only that training ran)")
     elif metrics["test_images"] < 1000:
         lines.append(f"(only {metrics['test_images']} test images: a rough figure; CIFAR-10's test set has 10,000)")
+    kept = [path for path in saved if path.name == PREVIOUS_MODEL_FILE]
+    saved = [path for path in saved if path.name != PREVIOUS_MODEL_FILE]
     lines.append("Saved: " + ", ".join(shown(path) for path in saved))
     plot = [shown(path) for path in saved if path.suffix == ".png"]
     numbers = shown(saved[1])
     lines.append(f"See the plot: open {plot[0]} (the numbers: {numbers})" if plot else f"See the numbers: {numbers}")
     if show_metrics:
         lines.append(show_metrics)
+    if kept:
+        lines.append(f"Kept the previous run's model as {shown(kept[0])}")
     return "\n".join(lines)
 
 

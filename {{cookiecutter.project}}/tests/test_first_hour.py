@@ -180,7 +180,8 @@ def test_training_again_keeps_the_previous_model_and_says_where(tmp_path, monkey
     capsys.readouterr()
     train.main([*QUICK, "--output-dir", "outputs", "--seed", "1"])
     printed = capsys.readouterr().out
-    assert "Kept the previous run's model as outputs/model.previous.pt; this run's is outputs/model.pt" in printed
+    assert printed.strip().splitlines()[-1] == "Kept the previous run's model as outputs/model.previous.pt"
+    assert "Saved: outputs/model.pt, outputs/metrics.json, outputs/loss.png\n" in printed
     assert (tmp_path / "outputs" / "model.previous.pt").read_bytes() == first
     assert (tmp_path / "outputs" / "model.pt").read_bytes() != first
 
