@@ -33,22 +33,8 @@ from sdk_fixtures import *  # noqa: E402, F403
 OUTSIDE_VARIABLES = ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE_NAME", "GITHUB_STEP_SUMMARY")
 
 
-# In CI (CI is set: .ci/run's machine, GitHub's runners) a test may skip only for want of a GPU: any other skip is a
-# test that proved nothing where it should have, and fails the run.
-GPU_SKIP = "needs a GPU"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """In CI, turn a skip for any reason but a missing GPU into a failure that gives the reason."""
-    outcome = yield
-    report = outcome.get_result()
-    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        if GPU_SKIP not in reason:
-            report.outcome = "failed"
-            report.longrepr = f"skipped in CI, where only a test that {GPU_SKIP} may skip: {reason}"
-
+# In CI a test may skip only for want of a GPU (tests/skips.py): pytest finds the hook here
+from skips import pytest_runtest_makereport  # noqa: E402, F401
 
 # The user's work in this project, which no test may change: what training, submissions and downloads keep there
 USER_WORK = ("outputs", "data", ".azureml", "mlruns.db", "mlruns")
