@@ -22,7 +22,44 @@ def progress(iterable, **options):
     except ImportError:
         missing("tqdm", "no progress bar")
         return iterable
-    return tqdm(iterable, leave=False, dynamic_ncols=True, **options)
+    return printed_above(tqdm(iterable, leave=False, dynamic_ncols=True, **options))
+
+
+def printed_above(bar):
+    """Iterate a tqdm bar with what is printed meanwhile (the loss lines, SDK v1's offline run.log) written above it,
+    a whole line at a time (tqdm.write), not into the bar's line."""
+    stdout = sys.stdout
+    sys.stdout = AboveTheBar(stdout)
+    try:
+        yield from bar
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+        bar.close()
+
+
+class AboveTheBar:
+    """A stand-in for sys.stdout while a bar is shown: each complete line goes above the bar."""
+
+    def __init__(self, stream):
+        self.stream, self.pending = stream, ""
+
+    def write(self, text):
+        from tqdm import tqdm
+
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            tqdm.write(line, file=self.stream)
+        return len(text)
+
+    def flush(self):
+        if self.pending:
+            self.stream.write(self.pending)
+            self.pending = ""
+        self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
 
 
 def missing(package, loss):

@@ -307,5 +307,24 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     assert outputs.progress(items) is items
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    bar = outputs.progress(items, file=io.StringIO())
-    assert type(bar).__name__ == "tqdm" and list(bar) == items
+    drawn = io.StringIO()
+    assert list(outputs.progress(items, file=drawn)) == items and "0/3 [" in drawn.getvalue()  # a bar was drawn
+
+
+def test_what_is_printed_under_a_progress_bar_goes_above_it_a_whole_line_at_a_time(monkeypatch):
+    import tqdm
+
+    above = []
+    monkeypatch.setattr(tqdm.tqdm, "write", classmethod(lambda cls, line, file=None, **kwargs: above.append(line)))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    stdout = sys.stdout
+    for step in outputs.progress([1, 2], file=io.StringIO()):
+        print(f"epoch=1, batch=    {step}: loss 2.19")
+        print("Attempted to log scalar metric loss:", end="")  # SDK v1's offline run.log, in two writes
+        print("\n2.19")
+    assert above == ["epoch=1, batch=    1: loss 2.19", "Attempted to log scalar metric loss:", "2.19"] + [
+        "epoch=1, batch=    2: loss 2.19",
+        "Attempted to log scalar metric loss:",
+        "2.19",
+    ]
+    assert sys.stdout is stdout  # as it was, once the bar is done
