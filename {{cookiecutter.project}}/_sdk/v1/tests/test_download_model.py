@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from aml import downloads, login, preflight, settings
+from aml import downloads, settings
 
 import pytest
-from azure_answers import CONFIG
 from script_helpers import download_model
 
 CHOSEN = settings.load()
@@ -60,7 +59,7 @@ class Run:
 
 
 @pytest.fixture
-def workspace(monkeypatch, tmp_path):
+def workspace(monkeypatch, tmp_path, reached_workspace):
     """A reached workspace: its experiments' runs, newest first (Run.list's order), Run.get finding any run; the
     downloads go into tmp_path/outputs (printed as outputs/...)."""
     from azureml._restclient.exceptions import ServiceException
@@ -98,17 +97,16 @@ def workspace(monkeypatch, tmp_path):
     monkeypatch.setattr(SdkRun, "get", staticmethod(get))
     monkeypatch.setattr(SdkRun, "list", staticmethod(run_list))
     monkeypatch.setattr(Experiment, "list", staticmethod(listed))
-    monkeypatch.setattr(preflight, "read_config", lambda: CONFIG)
-    reached = []
-    monkeypatch.setattr(login, "connect", lambda config, timeout: reached.append((config, timeout)) or "ws1")
     monkeypatch.setattr(downloads, "ROOT", tmp_path)
     monkeypatch.setattr(downloads, "OUTPUTS_DIR", tmp_path / "outputs")
-    return SimpleNamespace(runs=everyone, reached=reached, outputs=tmp_path / "outputs")
+    return SimpleNamespace(
+        runs=everyone, reached=reached_workspace.reached, outputs=tmp_path / "outputs", config=reached_workspace.config
+    )
 
 
 def test_the_latest_completed_run_is_brought_home_and_registered_with_its_accuracy_and_id(workspace, capsys):
     download_model()
-    assert workspace.reached == [(CONFIG, settings.TIMEOUT_S)]
+    assert workspace.reached == [(workspace.config, "ServicePrincipalAuthentication")]  # the project's login
     assert [path.name for path in workspace.outputs.iterdir()] == [LATEST]  # no temporary folder left
     folder = workspace.outputs / LATEST
     files = artifacts(0.5412)

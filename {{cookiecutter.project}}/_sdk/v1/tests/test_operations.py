@@ -4,13 +4,13 @@ answers given where the SDK would receive them: its HTTP session, or the SDK met
 import json
 from types import SimpleNamespace
 
-from aml import cleanup, login, preflight, sdk, settings, submission
+from aml import settings, submission
 
 import pytest
 import requests
-from azure_answers import BILLED_LINES, CONFIG, REGION, REMOTE_LOG, SIZES, WORKSPACE_PARTS, usages
+from azure_answers import BILLED_LINES, REGION, REMOTE_LOG, SIZES, WORKSPACE_PARTS, usages
 from conftest import SRC
-from script_helpers import SUBSCRIPTION, script
+from script_helpers import script
 
 CHOSEN = settings.load()
 
@@ -31,22 +31,8 @@ def azure(monkeypatch):
     return answers, asked
 
 
-def workspace():
-    """A reached Workspace, as far as the quota requests use one: its ids, region and login."""
-    cloud = SimpleNamespace(endpoints=SimpleNamespace(resource_manager="https://management.azure.com/"))
-    auth = SimpleNamespace(
-        get_authentication_header=lambda: {"Authorization": "Bearer t"}, _get_cloud_type=lambda: cloud
-    )
-    details = {  # Workspace.get_details(), as Azure answers: the resources it was made with, by id
-        "storageAccount": WORKSPACE_PARTS["storage_account"],
-        "containerRegistry": WORKSPACE_PARTS["container_registry"],
-        "applicationInsights": WORKSPACE_PARTS["application_insights"],
-        "keyVault": WORKSPACE_PARTS["key_vault"],
-    }
-    return SimpleNamespace(subscription_id=SUBSCRIPTION, location=REGION, _auth=auth, get_details=lambda: details)
-
-
-def test_a_family_without_room_for_one_node_stops_with_its_quota_and_the_fix(azure):
+def test_a_family_without_room_for_one_node_stops_with_its_quota_and_the_fix(azure, reached_workspace):
+    workspace = reached_workspace.workspace
     answers, asked = azure
     answers["usages"]["value"] = usages(dv2_used=6)
     check = script("02-create-compute.py")["quota_answers"]
@@ -89,14 +75,12 @@ def run_02(monkeypatch, existing, *flags):
     main = script("02-create-compute.py")["main"]
     monkeypatch.setitem(main.__globals__, "ComputeTarget", Cluster)  # 02's creation
     monkeypatch.setattr(azureml.core.compute, "ComputeTarget", Cluster)  # the look-up in aml/sdk.py
-    monkeypatch.setattr(preflight, "check", lambda **kwargs: CONFIG)
-    monkeypatch.setattr(login, "connect", lambda *args: workspace())
-    main(list(flags))
+    main(list(flags))  # pre-flight and the login are the project's own, reaching the workspace
     return created
 
 
 def test_a_cluster_is_created_only_when_the_quota_leaves_room_and_an_existing_one_skips_the_check(
-    monkeypatch, azure, capsys
+    monkeypatch, azure, reached_workspace, capsys
 ):
     answers, asked = azure
     assert run_02(monkeypatch, existing=False) == [CHOSEN.compute_name]
@@ -113,19 +97,29 @@ def test_a_cluster_is_created_only_when_the_quota_leaves_room_and_an_existing_on
 MISSING = settings.GPU_COMPUTE_NAME if settings.GPU_COMPUTE_NAME != CHOSEN.compute_name else None
 
 
-def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, capsys):
+def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, reached_workspace, capsys):
+    import azureml.core.compute
+    from azureml.core import Workspace
+    from azureml.core.compute import ComputeTarget
+    from azureml.core.compute_target import ComputeTargetException
+
     deleted = []
 
-    def find(ws, name):
-        if name == MISSING:
-            return None
-        return SimpleNamespace(name=name, delete=lambda: deleted.append(name))
+    class Cluster(ComputeTarget):  # the SDK's class; only what asks Azure (the look-up, the deletion) stands in
+        def __new__(cls, workspace, name):
+            if name == MISSING:
+                raise ComputeTargetException(f"ComputeTargetNotFound: {name}")
+            return SimpleNamespace(name=name, delete=lambda: deleted.append(name))
 
-    main = script("99-clean-up.py")["main"]
-    monkeypatch.setattr(sdk, "existing_cluster", find)
-    monkeypatch.setattr(cleanup, "read_config", lambda: CONFIG)
-    monkeypatch.setattr(login, "connect", lambda *args: workspace())
-    main(["--yes"])
+    details = {  # Workspace.get_details(), as Azure answers: the resources it was made with, by id
+        "storageAccount": WORKSPACE_PARTS["storage_account"],
+        "containerRegistry": WORKSPACE_PARTS["container_registry"],
+        "applicationInsights": WORKSPACE_PARTS["application_insights"],
+        "keyVault": WORKSPACE_PARTS["key_vault"],
+    }
+    monkeypatch.setattr(azureml.core.compute, "ComputeTarget", Cluster)  # the look-up in aml/sdk.py
+    monkeypatch.setattr(Workspace, "get_details", lambda self: details)
+    script("99-clean-up.py")["main"](["--yes"])
     assert deleted == [CHOSEN.compute_name]
     out = capsys.readouterr().out
     if MISSING:
@@ -152,16 +146,18 @@ def failed_run(monkeypatch):
     return run
 
 
-def test_logs_of_a_failed_run_show_its_traceback_with_this_folders_paths(monkeypatch, failed_run, capsys, tmp_path):
+def test_logs_of_a_failed_run_show_its_traceback_with_this_folders_paths(
+    monkeypatch, failed_run, capsys, tmp_path, reached_workspace
+):
     from aml import arguments, remote_error
 
     from azureml.core import Run
 
     monkeypatch.setattr(Run, "get", staticmethod(lambda ws, run_id: failed_run if run_id == failed_run.id else None))
-    monkeypatch.setattr(submission, "read_config", lambda: CONFIG)
     monkeypatch.setattr(remote_error, "LAST_RUN_FILE", tmp_path / "last-run.txt")
     remote_error.remember(failed_run.id, tmp_path / "last-run.txt")
-    submission.show_logs(arguments.submission_arguments("test", ["--logs"]), connection=workspace())
+    submission.show_logs(arguments.submission_arguments("test", ["--logs"]))  # the project's login, reaching it
+    assert reached_workspace.reached == [(reached_workspace.config, "ServicePrincipalAuthentication")]
     out = capsys.readouterr().out
     assert f'  File "{SRC / "train.py"}", line 1, in <module>\n    x\n  File "{SRC / "model.py"}", line 2' in out
     assert out.rstrip().endswith("ValueError: broken on purpose")
@@ -182,7 +178,8 @@ def test_wait_on_a_run_that_fails_brings_its_error_home_and_stops(monkeypatch, f
     assert f'File "{SRC / "model.py"}", line 2, in forward' in capsys.readouterr().out
 
 
-def test_the_regions_dedicated_and_low_priority_totals_are_checked_too_and_named_when_short(azure):
+def test_the_regions_dedicated_and_low_priority_totals_are_checked_too_and_named_when_short(azure, reached_workspace):
+    workspace = reached_workspace.workspace
     from aml import quota
 
     answers, _ = azure
