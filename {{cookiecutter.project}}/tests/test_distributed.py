@@ -330,7 +330,8 @@ def test_a_checkpoint_cut_off_while_moved_into_place_on_a_datastore_mount_resume
     capsys.readouterr()
     metrics = train.train(train.parse_args(flags + ["--resume"]))
     printed = capsys.readouterr().out
-    resumed = f"Resumed from {tmp_path / 'checkpoint.previous.pt'}: epoch 1, step 20 (going on with epoch 1 at mini-batch 21)"
+    previous = tmp_path / "checkpoint.previous.pt"
+    resumed = f"Resumed from {previous}: epoch 1, step 20 (going on with epoch 1 at mini-batch 21)"
     assert resumed in printed
     assert metrics["steps"] == 100 and sorted(path.name for path in tmp_path.iterdir()) == OUTPUTS
 
