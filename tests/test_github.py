@@ -139,9 +139,16 @@ def test_tests_run_once_per_change_on_pull_requests_and_pushes_to_main(project):
     assert triggers == {"push": {"branches": ["main"]}, "pull_request": None}  # a pushed PR branch is not run twice
 
 
-def test_workflows_use_each_actions_current_major_version(project):
+def test_workflows_use_each_actions_current_major_version(project, tmp_path):
     used = {step["uses"] for _, _, step in action_steps(project)}
     assert used == {f"{action}@{major}" for action, major in ACTION_MAJORS.items()}
+    # actionlint knows which majors run on GitHub today: none of these is retired, and an old one is caught
+    workflows = sorted((project / WORKFLOWS).glob("*.yml"))
+    assert [message for _, _, message in actionlint(*workflows) if "retired" in message or "too old" in message] == []
+    old = tmp_path / "old.yml"
+    old.write_text((project / WORKFLOWS / "tests.yml").read_text().replace(
+        f"actions/checkout@{ACTION_MAJORS['actions/checkout']}", "actions/checkout@v2"))
+    assert any('"actions/checkout@v2" action is retired' in message for _, _, message in actionlint(old))
 
 
 def test_training_and_test_jobs_keep_their_pip_caches_apart(project):
