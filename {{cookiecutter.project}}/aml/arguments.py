@@ -57,11 +57,10 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
     parser.add_argument("train_args", nargs="*", help="flags for train.py, after --")
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # train.py's flags given before --
-        given = list(argv if argv is not None else sys.argv[1:])
-        first = given.index(unknown[0])
+        own, misplaced, after = split_misplaced(list(argv if argv is not None else sys.argv[1:]), unknown)
         parser.error(
-            f"unrecognized arguments: {' '.join(unknown)}. Flags for train.py go after --, as in: "
-            f"python {parser.prog} {' '.join([*given[:first], '--', *given[first:]])}"
+            f"unrecognized arguments: {' '.join(misplaced)}. Flags for train.py go after --, as in: "
+            f"python {parser.prog} {' '.join([*own, '--', *misplaced, *after])}"
         )
     for flag in ("node_count", "process_count_per_node"):
         if getattr(args, flag) < 1:
@@ -81,6 +80,23 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
         if rule:
             parser.error(f"--resume-from {args.resume_from!r} is not a run id: use {rule}")
     return args
+
+
+def split_misplaced(given, unknown):
+    """given (a script's flags) as its own flags, the train.py flags given before -- (each with the values that
+    follow it), and what came after --."""
+    before, after = (given[: given.index("--")], given[given.index("--") + 1 :]) if "--" in given else (given, [])
+    own, misplaced, taking = [], [], False
+    for word in before:
+        if word.split("=")[0] in unknown or word in unknown:
+            misplaced.append(word)
+            taking = "=" not in word  # its values follow it
+        elif taking and not word.startswith("-"):
+            misplaced.append(word)
+        else:
+            own.append(word)
+            taking = False
+    return own, misplaced, after
 
 
 def check_train_flags(flags):
@@ -129,6 +145,10 @@ def workspace_arguments(description, argv=None, chosen=None):
             f"the workspace details {', '.join(missing)} are empty in {where}",
             f"pass them: python 01-create-workspace.py {flags}, or fill them in in {where}",
         )
+    for name in ("subscription_id", "resource_group", "workspace_name", "region"):  # checked before any login
+        rule = names.broken_rule(name, getattr(args, name))
+        if rule:
+            parser.error(f"--{name.replace('_', '-')} {getattr(args, name)!r}: use {rule}")
     return args
 
 

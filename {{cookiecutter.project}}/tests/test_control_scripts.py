@@ -442,8 +442,16 @@ def test_a_train_flag_misplaced_or_misspelt_is_caught_before_anything_is_submitt
     misplaced = run_script("04-run-pytorch.py", "--dry-run", "--epochs", "5", cwd=project_copy, env=env)
     assert misplaced.returncode == 2 and "Traceback" not in misplaced.stderr
     assert misplaced.stderr.strip().endswith(
-        "Flags for train.py go after --, as in: python 04-run-pytorch.py --dry-run -- --epochs 5"
+        "unrecognized arguments: --epochs 5. Flags for train.py go after --, as in: "
+        "python 04-run-pytorch.py --dry-run -- --epochs 5"
     )
+    pasted = run_script(
+        "04-run-pytorch.py",
+        *misplaced.stderr.strip().split("as in: python 04-run-pytorch.py ")[1].split(),
+        cwd=project_copy,
+        env=env,
+    )  # the command it gives runs
+    assert pasted.returncode == 0 and re.search(r"--epochs 5$", pasted.stdout.split("\narguments:")[1].splitlines()[0])
     misspelt = run_script("06-run-pytorch-data.py", "--dry-run", "--", "--epohcs", "5", cwd=project_copy, env=env)
     assert misspelt.returncode == 1 and misspelt.stderr.splitlines() == [
         "error: train.py would refuse its flags: unrecognized arguments: --epohcs 5",
@@ -497,3 +505,31 @@ def test_a_login_that_azure_refused_keeps_the_logins_own_fix():
     wrapped = RuntimeError("login failed")
     wrapped.__cause__ = ConnectionRefusedError(111, "Connection refused")
     assert messages.network_failure(wrapped).startswith("the connection failed")
+
+
+@pytest.mark.parametrize(
+    "given, own, misplaced, after",
+    [
+        (["--epochs", "10", "--dry-run"], ["--dry-run"], ["--epochs", "10"], []),
+        (["--dry-run", "--epochs", "10", "--", "--lr", "0.01"], ["--dry-run"], ["--epochs", "10"], ["--lr", "0.01"]),
+        (["--gpu", "--epochs=3", "--wait"], ["--gpu", "--wait"], ["--epochs=3"], []),
+        (["--compute", "gpu-cluster", "--seed", "1"], ["--compute", "gpu-cluster"], ["--seed", "1"], []),
+    ],
+)
+def test_train_flags_given_before_the_double_dash_are_told_apart_from_the_scripts_own(given, own, misplaced, after):
+    unknown = [word.split("=")[0] for word in misplaced if word.startswith("--")]
+    assert arguments.split_misplaced(given, unknown) == (own, misplaced, after)
+
+
+@pytest.mark.slow
+def test_create_workspace_checks_the_names_before_it_logs_in(project_copy, offline):
+    env, network_log = offline
+    flags = ["--subscription-id", "<id>", "--resource-group", "rg", "--workspace-name", "ws1", "--region", "eastus"]
+    result = run_script("01-create-workspace.py", *flags, cwd=project_copy, env={**env, **NO_LOGIN})
+    assert result.returncode == 2 and "Traceback" not in result.stderr and result.stdout == ""
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("01-create-workspace.py: error: --subscription-id '<id>': use ")
+    )
+    assert not network_log.exists()
