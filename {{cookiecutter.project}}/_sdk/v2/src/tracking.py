@@ -1,5 +1,6 @@
 """MLflow, which train.py logs its metrics with: the job's run on Azure ML, else a local store; or a stand-in."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def start_tracking():
     if local:
         store = run_root() / LOCAL_STORE
         mlflow.set_tracking_uri(f"sqlite:///{store.as_posix()}")
+        for name in ("mlflow", "alembic"):  # their notes on making the store: the line below says where it is
+            logging.getLogger(name).setLevel(logging.WARNING)
     experiment = os.environ.get("MLFLOW_EXPERIMENT_NAME") or EXPERIMENT
     if not os.environ.get("MLFLOW_RUN_ID"):  # in a job, start_run() takes up the job's run, in the job's experiment
         mlflow.set_experiment(experiment)
