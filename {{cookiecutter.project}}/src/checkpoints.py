@@ -150,7 +150,7 @@ def read_checkpoint(path):
         if candidate.is_file():
             try:
                 return candidate, torch.load(candidate, map_location="cpu", weights_only=True)
-            except (RuntimeError, EOFError, OSError):  # cut off while written: the one before it
+            except Exception:  # cut off while written, or not a checkpoint at all (torch raises several kinds)
                 continue
     return None, None
 
