@@ -37,7 +37,7 @@ def submission_arguments(description, argv=None, more=None, chosen=None):
         "--gpu",
         action="store_true",
         help=f"run on NVIDIA GPUs: {settings.GPU_COMPUTE_NAME} (02-create-compute.py --gpu) unless --compute, "
-        "CUDA 12 torch (.azureml/torch-gpu.txt), train.py --device cuda, NCCL between processes",
+        "PyTorch's CUDA 12.6 build (.azureml/lock/cu126.txt), train.py --device cuda, NCCL between processes",
     )
     parser.add_argument(
         "--timeout",

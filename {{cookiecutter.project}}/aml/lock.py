@@ -2,6 +2,7 @@
 
     python aml/lock.py            # make .azureml/lock/*.txt again from the ranges (needs uv and PyPI)
     python aml/lock.py --check    # exit 1 when the lock no longer agrees with the files it was made from (offline)
+    python aml/lock.py --as-of 2026-12-06T22:45:00Z   # the same lock again: PyPI as it was then
 
 uv resolves the pip list of .azureml/pytorch-env.yml once, for every platform (`uv pip compile --universal`), at
 the torch release of the lock in place (or --torch RELEASE). Each build's lock is that list with PyTorch's own
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +40,15 @@ PYTORCH = ("torch", "torchvision")  # the packages each build has its own wheels
 CUDA_LIBRARIES = ("nvidia-", "triton")  # what PyPI's Linux x86-64 torch needs, by name (prefix)
 UV_TIMEOUT_S = 600  # for each resolution; uv's own requests give up after UV_HTTP_TIMEOUT (30 s)
 FROM = "# made from"  # the line of each lock that names its sources and their fingerprint
+# Where an Azure ML job runs: Linux on x86-64 (the markers of PEP 508 that a lock's lines may have)
+JOB_PLATFORM = {
+    "os_name": "posix",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "x86_64",
+    "platform_python_implementation": "CPython",
+    "implementation_name": "cpython",
+}
 
 
 def lock_file(build):
@@ -88,6 +99,21 @@ def pins(text):
 def options(text):
     """The option lines of a lock, such as its --extra-index-url."""
     return [line for line in requirement_lines(text) if line.startswith("-")]
+
+
+def pins_for_job(text, python):
+    """The pins of a lock that a job installs (Linux, x86-64, CPython python), without their markers."""
+    from packaging.markers import Marker  # noqa: PLC0415  (the control scripts have it; making the lock does not)
+
+    full = python if python.count(".") == 2 else f"{python}.0"
+    environment = {**JOB_PLATFORM, "python_version": ".".join(full.split(".")[:2]), "python_full_version": full}
+    environment["implementation_version"] = full
+    kept = []
+    for line in pins(text):
+        requirement, _, marker = (part.strip() for part in line.partition(";"))
+        if not marker or Marker(marker).evaluate(environment):
+            kept.append(requirement)
+    return kept
 
 
 def pinned_version(text, package):
@@ -155,12 +181,19 @@ def uv_binary():
     )
 
 
-def compile_with_uv(uv, requirements, python, folder, excludes=(), constraints=None):
-    """uv pip compile of the requirements (a list) for every platform from python up; the output's text."""
+def as_of_date(text):
+    """The moment of PyPI a lock's text was resolved at (its `# made from` line), as written there, or None."""
+    found = re.search(rf"(?m)^{FROM} .*, PyPI as of (\S+)$", text)
+    return found.group(1) if found else None
+
+
+def compile_with_uv(uv, requirements, python, as_of, folder, excludes=(), constraints=None):
+    """uv pip compile of the requirements (a list) for every platform from python up, with what PyPI had at as_of;
+    the output's text."""
     source = Path(folder) / "requirements.in"
     source.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
     command = [uv, "pip", "compile", source.name, "--universal", "--python-version", python, "--quiet", "--no-annotate"]
-    command += ["--custom-compile-command", REFRESH]
+    command += ["--custom-compile-command", REFRESH, "--exclude-newer", as_of]
     if excludes:
         (Path(folder) / "excludes.txt").write_text("".join(f"{name}\n" for name in excludes), encoding="utf-8")
         command += ["--excludes", "excludes.txt"]
@@ -201,8 +234,8 @@ def build_lock(resolved, build, source_line):
     return "\n".join(lines).rstrip() + "\n"
 
 
-def make_locks(torch_release=None, env_file=ENV_FILE, tools_file=TOOLS_FILE, lock_dir=None):
-    """Resolve with uv and return {path: text} for every lock (written by main, all or none)."""
+def make_locks(torch_release=None, as_of=None, env_file=ENV_FILE, tools_file=TOOLS_FILE, lock_dir=None):
+    """Resolve with uv (PyPI as it was at as_of, default now) and return {path: text} for every lock."""
     lock_dir = Path(lock_dir) if lock_dir else LOCK_DIR
     env_text = Path(env_file).read_text(encoding="utf-8")
     tools_text = Path(tools_file).read_text(encoding="utf-8")
@@ -219,19 +252,20 @@ def make_locks(torch_release=None, env_file=ENV_FILE, tools_file=TOOLS_FILE, loc
             "error: there is no lock yet to take the torch release from\n"
             "fix: name it: python aml/lock.py --torch 2.9.1 (a release PyTorch builds for CPU and CUDA 12.6)"
         )
+    as_of = as_of or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     uv = uv_binary()
     with tempfile.TemporaryDirectory() as folder:
         # environment and tools resolved together, so that they can be installed together; then each on its own
         # at those versions
         torch_pin, tool_list = f"torch=={release}\n", requirement_lines(tools_text)
-        first = compile_with_uv(uv, requirements + tool_list, python, folder, constraints=torch_pin)
+        first = compile_with_uv(uv, requirements + tool_list, python, as_of, folder, constraints=torch_pin)
         cuda = sorted({line.split("==")[0] for line in pins(first) if line.lower().startswith(CUDA_LIBRARIES)})
-        both = compile_with_uv(uv, requirements + tool_list, python, folder, excludes=cuda, constraints=torch_pin)
-        resolved = compile_with_uv(uv, requirements, python, folder, excludes=cuda, constraints=both)
-        tools = compile_with_uv(uv, tool_list, python, folder, excludes=cuda, constraints=both)
+        both = compile_with_uv(uv, requirements + tool_list, python, as_of, folder, cuda, constraints=torch_pin)
+        resolved = compile_with_uv(uv, requirements, python, as_of, folder, cuda, constraints=both)
+        tools = compile_with_uv(uv, tool_list, python, as_of, folder, cuda, constraints=both)
     source_line = (
         f"{FROM} {Path(env_file).name} (Python {python} and up) and {Path(tools_file).name}, "
-        f"sha256 {fingerprint(env_text, tools_text)}"
+        f"sha256 {fingerprint(env_text, tools_text)}, PyPI as of {as_of}"
     )
     locks = {lock_dir / f"{build}.txt": build_lock(resolved, build, source_line) for build in BUILDS}
     locks[lock_dir / TOOLS_LOCK.name] = build_lock(tools, None, source_line)
@@ -261,6 +295,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only check, offline, that the lock agrees; change none")
     parser.add_argument("--torch", metavar="RELEASE", help="lock this torch release (default: the lock's own)")
+    parser.add_argument(
+        "--as-of", metavar="TIME", help="resolve with what PyPI had then, e.g. the lock's own date (default: now)"
+    )
     args = parser.parse_args(argv)
     if args.check:
         problem = disagreement()
@@ -269,7 +306,7 @@ def main(argv=None):
             return 1
         print(f"The lock agrees with {ENV_FILE.name} and {TOOLS_FILE.name}.")
         return 0
-    locks = make_locks(args.torch)
+    locks = make_locks(args.torch, args.as_of)
     changed = [path for path, text in locks.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
     write_all(locks)
     release = pinned_version(locks[lock_file("cpu")], "torch")

@@ -6,9 +6,9 @@ import re
 import sys
 from pathlib import Path
 
-from aml import names, sdk
+from aml import lock, names, sdk
 from aml.messages import fail, summary
-from aml.settings import ENV_FILE, ROOT, SOURCE_DIR, TORCH_FILES, read_config
+from aml.settings import ENV_FILE, LOCK_FILES, ROOT, SOURCE_DIR, read_config
 
 # The package that provides each module the training code imports (the environment file must name it).
 PACKAGES = {
@@ -29,12 +29,13 @@ def check(compute=None, upload=False, workspace=True):
         check_compute_name(compute)
     if upload:
         check_environment()
+        check_lock()
         files, total = check_snapshot()
     config = read_config() if workspace else None
     if upload:
         print(
             f"Pre-flight checks passed: snapshot of src/ has {len(files)} files, {total / 1024:.1f} KiB; "
-            f"{ENV_FILE.relative_to(ROOT)} names every package src/ imports.",
+            f"{ENV_FILE.relative_to(ROOT)} names every package src/ imports, and its lock agrees.",
             flush=True,
         )
     return config
@@ -79,19 +80,33 @@ def package_name(spec):
     return re.split(r"[<>=!~\[; ]", spec.strip(), maxsplit=1)[0].lower()
 
 
-def torch_build(gpu=False):
-    """The pip options (an index of wheels) and pins of .azureml/torch-gpu.txt (gpu) or torch-cpu.txt, in order."""
-    path = TORCH_FILES[gpu]
+def check_lock():
+    """The lock was made from the environment file as it is now (else the job would not get what it names)."""
+    try:
+        problem = lock.disagreement()
+    except OSError as err:
+        fail(f"{err.filename} cannot be read ({err.strerror})", "restore it: git checkout -- .azureml/")
+    if problem:
+        fail(
+            f"the lock is out of date: {problem}",
+            f"make it again: {lock.REFRESH} (the VS Code task: Lock the environment)",
+        )
+
+
+def job_requirements(gpu=False):
+    """What the job's pip installs: the options (PyTorch's index) and the pins for Linux on x86-64 of the lock of
+    the CPU or (gpu) CUDA 12.6 build, in order."""
+    path = LOCK_FILES[gpu]
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         fail(
-            f"{path.relative_to(ROOT)} cannot be read ({err.strerror}); it names the torch wheels of a "
+            f"{path.relative_to(ROOT).as_posix()} cannot be read ({err.strerror}); it pins the packages of a "
             f"{'GPU' if gpu else 'CPU'} run",
-            f"restore it: git checkout -- {path.relative_to(ROOT)}",
+            f"restore it: git checkout -- {path.relative_to(ROOT).as_posix()}, or make it again: {lock.REFRESH}",
         )
-    lines = [re.sub(r"(^|\s)#.*", "", line).strip() for line in text.splitlines()]  # '#' starts a comment
-    return [line for line in lines if line.startswith("-")], [line for line in lines if line and line[0] != "-"]
+    python = lock.python_version(ENV_FILE.read_text(encoding="utf-8")) or "3"
+    return lock.options(text), lock.pins_for_job(text, python)
 
 
 def check_snapshot(source_dir=SOURCE_DIR):

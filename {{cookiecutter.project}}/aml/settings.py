@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aml import names
+from aml.lock import ENV_FILE, ROOT, lock_file
 from aml.messages import fail
 
-ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = ROOT / "src"  # the only folder uploaded to Azure ML
-ENV_FILE = ROOT / ".azureml" / "pytorch-env.yml"
 SETTINGS_FILE = ROOT / ".azureml" / "settings.yml"
-# The torch build a run on Azure ML installs (pip options and pins added to ENV_FILE's pip list): CPU or GPU (--gpu).
-TORCH_FILES = {False: ROOT / ".azureml" / "torch-cpu.txt", True: ROOT / ".azureml" / "torch-gpu.txt"}
+# The lock a run on Azure ML installs: PyTorch's CPU build, or its CUDA 12.6 build (--gpu).
+LOCK_FILES = {False: lock_file("cpu"), True: lock_file("cu126")}
 
 TIMEOUT_S = 60  # for logging in and reaching the workspace
 SIGN_IN_TIMEOUT_S = 300  # for a person to sign in with a device code

@@ -11,13 +11,13 @@ ENV_FILE = SRC_DIR.parent / ".azureml" / "pytorch-env.yml"  # the project's one 
 
 
 def install_step():
-    """The ways to install the environment, in one line: the dev container, conda, or pip with the env file's list."""
+    """The ways to install the environment, in one line: the dev container, conda, or pip with the lock."""
     found = re.search(r"(?m)^name:\s*(\S+)", ENV_FILE.read_text(encoding="utf-8")) if ENV_FILE.is_file() else None
     name = found.group(1) if found else "pytorch-env"
     return (
         "open the project in its dev container (VS Code: Reopen in Container), or "
         f"conda env create -f .azureml/pytorch-env.yml && conda activate {name}, or "
-        "python aml/requirements.py > requirements.txt && pip install -r requirements.txt"
+        "pip install -r .azureml/lock/cpu.txt -r .azureml/lock/dev-tools.txt"
     )
 
 

@@ -5,16 +5,16 @@ from pathlib import Path
 from aml import costs, login, remote_error
 from aml.arguments import train_arguments
 from aml.messages import bounded, report_on_github
-from aml.preflight import print_snapshot, snapshot, torch_build
+from aml.preflight import job_requirements, print_snapshot, snapshot
 from aml.settings import (
     CHECKPOINT_DATASTORE,
     CHECKPOINT_FOLDER,
     ENV_FILE,
+    LOCK_FILES,
     ROOT,
     SOURCE_DIR,
     SUBMIT_TIMEOUT_S,
     TIMEOUT_S,
-    TORCH_FILES,
     env_name,
     read_config,
 )
@@ -71,16 +71,20 @@ def earlier_checkpoints(run_id):
 
 
 def training_environment(gpu=False, env_file=ENV_FILE):
-    """The conda environment of env_file with the torch build of .azureml/torch-gpu.txt (gpu) or torch-cpu.txt."""
+    """The conda environment of env_file, its pip list replaced by the lock of PyTorch's CPU or (gpu) CUDA 12.6
+    build: every package at the lock's version. Azure ML builds an image for it once, and again only when it
+    changes."""
     from azureml.core import Environment
 
     env = Environment.from_conda_specification(name=env_name(env_file), file_path=str(env_file))
     conda = env.python.conda_dependencies
-    options, pins = torch_build(gpu)
+    options, pins = job_requirements(gpu)
+    for ranged in list(conda.pip_packages):
+        conda.remove_pip_package(ranged)
     for option in options:
-        conda.set_pip_option(option)  # replaces an option of the same name, such as another --extra-index-url
+        conda.set_pip_option(option)
     for pin in pins:
-        conda.add_pip_package(pin)  # replaces the file's entry for the package
+        conda.add_pip_package(pin)
     return env
 
 
@@ -105,7 +109,7 @@ def submit(config, args, workspace=None, connection=None):
     if args.dry_run:
         print("Dry run: nothing is submitted.")
         costs.print_costs(costs.planned(args.compute, costs.DRY_RUN), args.max_seconds, args.node_count)
-        describe_submission(config, args.experiment, TORCH_FILES[args.gpu])
+        describe_submission(config, args.experiment, LOCK_FILES[args.gpu])
         return None
     ws = connection or login.connect(workspace, args.timeout)
     cluster = costs.read_or_planned(lambda: read_cluster(ws, args.compute), args.compute, args.timeout)
@@ -188,7 +192,7 @@ def default_datastore(ws, timeout=TIMEOUT_S):
     return bounded(ws.get_default_datastore, timeout, "finding the default datastore", "run again")
 
 
-def describe_submission(config, experiment, torch_file=TORCH_FILES[False]):
+def describe_submission(config, experiment, lock_file=LOCK_FILES[False]):
     """Print what a ScriptRunConfig would submit: script, arguments, compute, environment, mounts and snapshot."""
     env = config.run_config.environment
     files, ignore = snapshot(Path(config.source_directory))
@@ -197,8 +201,8 @@ def describe_submission(config, experiment, torch_file=TORCH_FILES[False]):
     print(f"arguments:    {' '.join(str(getattr(arg, 'arg_val', arg)) for arg in config.arguments) or '(none)'}")
     print(f"compute:      {config.run_config.target}")
     print(
-        f"environment:  {env.name}, conda specification from {ENV_FILE.relative_to(ROOT)} "
-        f"with {torch_file.relative_to(ROOT)}:"
+        f"environment:  {env.name}, conda specification from {ENV_FILE.relative_to(ROOT).as_posix()}, "
+        f"its pip packages as {lock_file.relative_to(ROOT).as_posix()} pins them for Linux on x86-64:"
     )
     for line in env.python.conda_dependencies.serialize_to_string().strip().splitlines():
         print(f"    {line}")

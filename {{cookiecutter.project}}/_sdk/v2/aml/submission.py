@@ -10,7 +10,7 @@ from pathlib import Path
 from aml import costs, login, remote_error
 from aml.arguments import train_arguments
 from aml.messages import bounded, fail, report_on_github, summary
-from aml.preflight import package_name, print_snapshot, snapshot, torch_build
+from aml.preflight import job_requirements, print_snapshot, snapshot
 from aml.sdk import BASE_IMAGE
 from aml.settings import (
     CHECKPOINT_DATASTORE,
@@ -85,7 +85,9 @@ def distribution(args):
 
 
 def training_environment(gpu=False, env_file=ENV_FILE):
-    """env_file's conda environment with the torch build of torch-gpu.txt (gpu) or torch-cpu.txt, on BASE_IMAGE."""
+    """env_file's conda environment on BASE_IMAGE, its pip list replaced by the lock of PyTorch's CPU or (gpu) CUDA
+    12.6 build: every package at the lock's version. Azure ML builds an image for it once, and again only when it
+    changes."""
     from azure.ai.ml.entities import Environment
 
     conda = copy.deepcopy(Environment(image=BASE_IMAGE, conda_file=str(env_file)).conda_file)  # the SDK's reading
@@ -94,10 +96,8 @@ def training_environment(gpu=False, env_file=ENV_FILE):
     if pip is None:
         pip = {"pip": []}
         entries.append(pip)
-    options, pins = torch_build(gpu)
-    pinned = {package_name(pin) for pin in pins}
-    # as SDK v1's CondaDependencies does it: the options, then the pins replacing the file's entries, at the end
-    kept = [spec for spec in pip["pip"] or [] if spec.startswith("-") or package_name(spec) not in pinned]
+    options, pins = job_requirements(gpu)
+    kept = [spec for spec in pip["pip"] or [] if spec.startswith("-")]  # the file's own options, such as an index
     pip["pip"] = [*kept, *[option for option in options if option not in kept], *pins]
     return Environment(image=BASE_IMAGE, conda_file=conda)
 
