@@ -21,7 +21,8 @@ HOOK_PACKAGES = {"https://github.com/astral-sh/ruff-pre-commit": "ruff",
 # The current major version of each action the workflows use (the template's and the project's), as the action's own
 # repository tags it and its README shows it (checked when the template was last updated; Dependabot can keep a
 # project's copy current).
-ACTION_MAJORS = {"actions/checkout": "v7", "actions/setup-python": "v7", "actions/cache": "v6", "azure/login": "v3"}
+ACTION_MAJORS = {"actions/checkout": "v7", "actions/setup-python": "v7", "actions/cache": "v6", "azure/login": "v3",
+                 "peter-evans/create-pull-request": "v8"}
 sys.path.insert(0, str(TEMPLATE))
 import local_extensions  # noqa: E402  (the answer rules, at the template's root)
 

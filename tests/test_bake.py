@@ -10,7 +10,8 @@ import yaml
 from conftest import CONTEXT, bake, option_combinations
 
 PROJECT_FILES = {
-    ".azureml/pytorch-env.yml", ".azureml/torch-cpu.txt", ".azureml/torch-gpu.txt", ".gitignore", "README.md", "pytest.ini",
+    ".azureml/pytorch-env.yml", ".azureml/dev-tools.txt", ".azureml/lock/cpu.txt", ".azureml/lock/cu126.txt",
+    ".azureml/lock/dev-tools.txt", ".gitignore", "README.md", "pytest.ini",
     ".azureml/settings.yml", "aml/__init__.py", "aml/names.py", "aml/settings.py", "aml/messages.py",
     "aml/arguments.py", "aml/costs.py", "aml/preflight.py", "aml/sdk.py", "aml/login.py", "aml/submission.py",
     "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",
@@ -22,7 +23,7 @@ PROJECT_FILES = {
     "src/predict.py", "tests/test_predict.py", "tests/test_download_model.py", "tests/test_downloads.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
     "tests/test_train.py", "tests/test_distributed.py", "tests/test_tracking.py",
-    "tests/script_helpers.py", "tests/sdk_fixtures.py", "tests/skips.py", "aml/requirements.py", "aml/lint.py", "tests/test_first_hour.py", "tests/test_login.py", "tests/test_submission.py",
+    "tests/script_helpers.py", "tests/sdk_fixtures.py", "tests/skips.py", "aml/lock.py", "aml/lint.py", "tests/test_first_hour.py", "tests/test_lock.py", "tests/test_login.py", "tests/test_submission.py",
     ".vscode/launch.json", ".vscode/tasks.json", ".vscode/settings.json", ".vscode/extensions.json",
     ".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".devcontainer/post-create.sh",
     ".github/workflows/tests.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json", ".gitattributes",

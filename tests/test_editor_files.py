@@ -33,6 +33,8 @@ IMAGE_TASKS = {"Predict images"}  # run on the file open in the editor: an image
 # Runs pre-commit (aml/lint.py: `pre-commit run --all-files` in a git repository), whose hooks come from GitHub
 # (unreachable here): its checks run with the pinned tools in test_github, aml/lint.py in the project's own tests
 LINT_TASK = {"Lint": ["aml/lint.py"]}
+# Runs uv against PyPI: tests/test_lock_files.py runs aml/lock.py itself and compares what it makes
+LOCK_TASK = {"Lock the environment": ["aml/lock.py"]}
 SERVER_TASKS = {"v1": set(), "v2": {"Show metrics locally"}}  # run until stopped: tested on their own
 METRICS_UI = "http://127.0.0.1:5000"
 
@@ -105,10 +107,10 @@ def test_devcontainer_is_built_from_the_cloud_runs_environment_file(project):
     dockerfile = (project / ".devcontainer" / container["build"]["dockerfile"]).read_text()
     context = (project / ".devcontainer" / container["build"]["context"]).resolve()
     copied = re.findall(r"^COPY (\S+) ", dockerfile, re.M)
-    assert copied == ["${TORCH_CONSTRAINTS}", ".azureml/pytorch-env.yml"] and (context / copied[1]).is_file()
-    assert (context / container["build"]["args"]["TORCH_CONSTRAINTS"]).is_file()
+    assert copied == ["${LOCK}", ".azureml/pytorch-env.yml"] and (context / copied[1]).is_file()
+    assert (context / container["build"]["args"]["LOCK"]).is_file()
     assert "conda env create --file /tmp/pytorch-env.yml" in dockerfile
-    assert "ENV_FILE = ROOT / \".azureml\" / \"pytorch-env.yml\"" in (project / "aml" / "settings.py").read_text()
+    assert "ENV_FILE = ROOT / \".azureml\" / \"pytorch-env.yml\"" in (project / "aml" / "lock.py").read_text()
     assert container["postCreateCommand"] == "bash .devcontainer/post-create.sh"
     assert (project / ".devcontainer/post-create.sh").is_file()
     assert container["remoteUser"] != "root"
@@ -146,11 +148,6 @@ def environment_run(project):
     return run
 
 
-def constraint_lines(path):
-    """A pip constraints file's lines that are not comments."""
-    return [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
-
-
 def test_conda_builds_from_conda_forge_only_without_the_defaults_channel(cpu_project, tmp_path):
     """The image writes conda-forge as conda's only channel before conda creates the environment (Anaconda's Terms of
     Service stop a build), and the build stops if conda still reads another, by name or by URL."""
@@ -173,19 +170,18 @@ def test_conda_builds_from_conda_forge_only_without_the_defaults_channel(cpu_pro
     assert env["channels"] == ["conda-forge", "nodefaults"]
 
 
-def test_environment_layer_takes_the_torch_build_from_the_build_arg_and_keeps_no_download_cache(cpu_project):
-    """PIP_CONSTRAINT is the constraints file named by the build arg; pip's and conda's caches leave the layer."""
+def test_environment_layer_installs_at_the_versions_of_the_build_args_lock_and_keeps_no_download_cache(cpu_project):
+    """PIP_CONSTRAINT is the lock named by the build arg; pip's and conda's caches leave the layer."""
     instructions = dockerfile_instructions(cpu_project)
-    arg = next(i for i, (keyword, args) in enumerate(instructions) if keyword == "ARG"
-               and args.startswith("TORCH_CONSTRAINTS="))
+    arg = next(i for i, (keyword, args) in enumerate(instructions) if keyword == "ARG" and args.startswith("LOCK="))
     copy = next(i for i, (keyword, args) in enumerate(instructions) if keyword == "COPY"
-                and args.startswith("${TORCH_CONSTRAINTS} "))
-    assert instructions[arg][1] == "TORCH_CONSTRAINTS=.azureml/torch-cpu.txt" and arg < copy
+                and args.startswith("${LOCK} "))
+    assert instructions[arg][1] == "LOCK=.azureml/lock/cpu.txt" and arg < copy
     constraints = instructions[copy][1].split()[1]
     run = environment_run(cpu_project)
     assert f"PIP_CONSTRAINT={constraints} " in run and "PIP_NO_CACHE_DIR=1 " in run
     assert run.index("PIP_CONSTRAINT=") < run.index("conda env create") < run.index("conda clean --all --yes")
-    # later pip installs in the training environment keep that build: its own pip.conf (pip's site configuration),
+    # later pip installs in the training environment keep the lock: its own pip.conf (pip's site configuration),
     # and no PIP_CONSTRAINT for every pip in the container (the Azure CLI's, pre-commit's)
     assert f"printf '[install]\\nconstraint = {constraints}\\n' > /opt/conda/envs/pytorch-env/pip.conf" in run
     [env] = [args for keyword, args in instructions if keyword == "ENV"]
@@ -199,17 +195,16 @@ def pip_ranges(project):
 
 
 @pytest.mark.parametrize("gpu", [False, True])
-def test_devcontainer_picks_the_torch_build_of_its_answer_and_needs_no_gpu(tmp_path, gpu):
-    """build.args names torch-cpu.txt or, for the GPU answer, torch-gpu.txt (CUDA 12.6); a GPU is never required."""
+def test_devcontainer_picks_the_lock_of_its_answer_and_needs_no_gpu(tmp_path, gpu):
+    """build.args names lock/cpu.txt or, for the GPU answer, lock/cu126.txt (CUDA 12.6); a GPU is never required."""
     project = bake(tmp_path, devcontainer_gpu=gpu)
     container = load_jsonc(project / ".devcontainer/devcontainer.json")
-    constraints = container["build"]["args"]["TORCH_CONSTRAINTS"]
-    assert constraints == (".azureml/torch-gpu.txt" if gpu else ".azureml/torch-cpu.txt")
+    lock = container["build"]["args"]["LOCK"]
+    assert lock == (".azureml/lock/cu126.txt" if gpu else ".azureml/lock/cpu.txt")
+    text = (project / lock).read_text()
     index = "https://download.pytorch.org/whl/" + ("cu126" if gpu else "cpu")
-    pins = ["torch==2.9.1+cu126", "torchvision==0.24.1+cu126"] if gpu else []
-    assert constraint_lines(project / constraints) == [f"--extra-index-url {index}", *pins]
-    ranges = pip_ranges(project)
-    assert all(ranges[name].contains(version) for name, version in (pin.split("==") for pin in pins))
+    assert [line for line in text.splitlines() if line.startswith("-")] == [f"--extra-index-url {index}"]
+    assert re.search(r"(?m)^torch==2\.9\.1\+(cu126|cpu)\b", text)[1] == ("cu126" if gpu else "cpu")
     assert "runArgs" not in container
     assert container.get("hostRequirements") == ({"gpu": "optional"} if gpu else None)
 
@@ -272,12 +267,12 @@ def run_task(task, project, timeout, python=None, more_args=(), file=None):
 def test_every_task_succeeds_offline_or_fails_fast_asking_for_azure(project):
     tasks = {task["label"]: task for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]}
     servers = SERVER_TASKS[load_jsonc(project / ".cookiecutter.json")["cookiecutter"]["sdk"]]
-    assert set(tasks) == AZURE_TASKS | LOCAL_TASKS | set(LINT_TASK) | servers
+    assert set(tasks) == AZURE_TASKS | LOCAL_TASKS | set(LINT_TASK) | set(LOCK_TASK) | servers
     for label, task in tasks.items():
         if label in servers:
             continue
-        if label in LINT_TASK:
-            assert task["args"] == LINT_TASK[label], task
+        if label in {**LINT_TASK, **LOCK_TASK}:
+            assert task["args"] == {**LINT_TASK, **LOCK_TASK}[label], task
             continue
         if label == "Run tests":  # the project's whole suite: run once per SDK, in the post-create test below
             continue
@@ -406,26 +401,66 @@ def link_pytorch(python, project):
                     (site / top).symlink_to(dist.locate_file(top))
 
 
+def lock_at_this_machines_pytorch(project):
+    """Make the CPU lock of the project name the torch and torchvision of this run in place of PyTorch's CPU wheels,
+    which lie behind PyTorch's index (unreachable here); every other line stays."""
+    path = project / ".azureml/lock/cpu.txt"
+    lines = []
+    for line in path.read_text().splitlines():
+        name = re.match(r"([a-z]+)==", line)
+        if name and name[1] in PYTORCH:
+            line = f"{name[1]}=={importlib.metadata.version(name[1])}"
+        lines.append(line)
+    path.write_text("\n".join(dict.fromkeys(lines)) + "\n")  # the x86-64 and arm64 lines are now one
+
+
+def normalized(name):
+    """A distribution's name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_versions(python):
+    """{name: version} of every distribution in the environment of python."""
+    listing = subprocess.run([str(python), "-m", "pip", "list", "--format=json"], capture_output=True, text=True,
+                             check=True, timeout=120).stdout
+    return {normalized(item["name"]): item["version"] for item in json.loads(listing)}
+
+
+def locked_here(path):
+    """{name: version} that the lock at path pins for this machine (its markers evaluated here)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith(("#", "-")):
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate():
+                found[normalized(requirement.name)] = str(requirement.specifier).removeprefix("==")
+    return found
+
+
 @pytest.mark.slow
 @pytest.mark.baked_suite
 @pytest.mark.parametrize("sdk", ["v2", "v1"])  # v2's is the longer: first
 def test_post_create_script_readies_a_fresh_environment_in_which_the_projects_whole_suite_passes(tmp_path, sdk):
     """The one run of each SDK's baked suite: in a new virtual environment that holds only PyTorch, post-create.sh
-    installs the rest of the environment file, consistently (pip check), and trains; there the "Run tests" task, as
-    VS Code runs it, passes every test and skips none, and leaves every file of the project as it was."""
+    installs the lock and the tools' lock, every package at its locked version, consistently (pip check), and
+    trains; there the "Run tests" task, as VS Code runs it, passes every test and skips none, and leaves every file
+    of the project as it was."""
     project = bake(tmp_path / "baked", project="suite-check", compute_name="gpu-cluster", max_nodes="2", sdk=sdk)
     python = tmp_path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
     link_pytorch(python, project)
-    # PIP_CONSTRAINT set but empty: pip keeps its own settings (here, torch from this machine's disk) and does not
-    # get PyTorch's CPU index from .azureml/torch-cpu.txt, which this machine cannot reach (pip retries each lookup).
+    lock_at_this_machines_pytorch(project)
     setup = subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
-                           env={**os.environ, "PYTHON": str(python), "PIP_CONSTRAINT": ""}, timeout=1500,
-                           stdin=subprocess.DEVNULL)
+                           env={**os.environ, "PYTHON": str(python)}, timeout=1500, stdin=subprocess.DEVNULL)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     assert "Finished Training" in setup.stdout and "az login --use-device-code" in setup.stdout
-    for name in PYTORCH:  # the environment file asks for them, and pip takes the ones in place
-        assert re.search(rf"^Requirement already satisfied: {name}\b", setup.stdout, re.M), name
+    for name in PYTORCH:  # the lock pins the ones in place
+        assert re.search(rf"^Requirement already satisfied: {name}==", setup.stdout, re.M), name
+    installed = installed_versions(python)
+    for lock in ("cpu.txt", "dev-tools.txt"):
+        pinned = locked_here(project / ".azureml/lock" / lock)
+        assert {name: (version, installed.get(name)) for name, version in pinned.items()
+                if installed.get(name) != version} == {}, lock
     consistent = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
     assert consistent.returncode == 0, consistent.stdout + consistent.stderr
     assert {path.name for path in (project / "outputs").iterdir()} >= TRAINED  # post-create.sh trained it
@@ -499,29 +534,28 @@ def path_without_az():
 
 @pytest.fixture
 def offline_project(tmp_path):
-    """A bake whose env file has a quoted entry and a --find-links line, a stand-in train.py; a Python with tools."""
+    """A bake whose CPU lock pins a made-up package from a --find-links folder and whose tools' lock pins nothing, a
+    stand-in train.py; a Python with the tools."""
     project = bake(tmp_path / "baked")
     wheels = tmp_path / "wheels"
     write_wheel(wheels, PROBE, "1.0")
-    (project / ".azureml/pytorch-env.yml").write_text(
-        "name: probe\nchannels:\n  - conda-forge\n  - nodefaults\ndependencies:\n  - pip\n  - pip:\n"
-        f"      - --find-links {wheels.as_uri()}\n"
-        f'      - "{PROBE}>=1.0"  # quoted, as YAML allows\n')
+    (project / ".azureml/lock/cpu.txt").write_text(f"# a lock\n--find-links {wheels.as_uri()}\n{PROBE}==1.0\n")
+    (project / ".azureml/lock/dev-tools.txt").write_text("# the tools are this run's own\n")
     (project / "src/train.py").write_text('print("Finished Training")\n')  # the slow test trains for real
     return project, python_with_the_tools(tmp_path / "venv"), wheels
 
 
 def run_post_create(project, python, **env):
-    """post-create.sh outside a container, with pip kept off every index (PIP_NO_INDEX), PIP_CONSTRAINT unset."""
-    base = {key: value for key, value in os.environ.items() if key != "PIP_CONSTRAINT"}
+    """post-create.sh outside a container, with pip kept off every index (PIP_NO_INDEX), LOCK unset."""
+    base = {key: value for key, value in os.environ.items() if key != "LOCK"}
     return subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
                           env={**base, "PYTHON": str(python), "PIP_NO_INDEX": "1", "PATH": path_without_az(), **env},
                           timeout=300, stdin=subprocess.DEVNULL)
 
 
-def test_post_create_script_installs_quoted_entries_and_option_lines_then_leaves_them_alone(offline_project):
-    """The YAML pip list (a quoted entry, a --find-links line) installs; a second run installs nothing, not even an
-    upgrade (as in the container, whose image has installed the list). Without `az`, one line says so."""
+def test_post_create_script_installs_the_locks_pins_with_their_option_lines_then_leaves_them_alone(offline_project):
+    """The lock (a --find-links line, a pin) installs; a second run installs nothing, not even the newer release
+    (as in the container, whose image has installed the lock). Without `az`, one line says so."""
     project, python, wheels = offline_project
     first = run_post_create(project, python)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
@@ -529,28 +563,24 @@ def test_post_create_script_installs_quoted_entries_and_option_lines_then_leaves
     about_az = [line for line in (first.stdout + first.stderr).splitlines() if "Azure CLI" in line]
     assert about_az == ["No Azure CLI here (az): its ml extension is not updated."]
     assert "Finished Training" in first.stdout and first.stdout.endswith("az login --use-device-code\n")
-    write_wheel(wheels, PROBE, "2.0")  # a newer release: pip without -U leaves the installed one
+    write_wheel(wheels, PROBE, "2.0")  # a newer release: the lock's pin keeps the installed one
     second = run_post_create(project, python)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert f"Requirement already satisfied: {PROBE}>=1.0" in second.stdout
+    assert f"Requirement already satisfied: {PROBE}==1.0" in second.stdout
     assert "Installing collected packages" not in second.stdout and "Successfully installed" not in second.stdout
 
 
-@pytest.mark.parametrize("pip_constraint, version", [(None, "1.0"), ("set", "2.0"), ("site", "2.0")])
-def test_post_create_script_applies_the_cpu_constraints_unless_pip_constraint_is_set(offline_project, tmp_path,
-                                                                                     pip_constraint, version):
-    """Outside the container pip gets .azureml/torch-cpu.txt; a PIP_CONSTRAINT already set wins, and so does the
-    constraint of the environment's own pip.conf (the image's, in the container)."""
+@pytest.mark.parametrize("choice, version", [(None, "1.0"), ("LOCK", "2.0"), ("site", "2.0")])
+def test_post_create_script_installs_the_cpu_lock_unless_lock_or_the_environments_own_names_another(
+        offline_project, tmp_path, choice, version):
+    """Outside the container pip gets .azureml/lock/cpu.txt; LOCK set wins, and so does the lock that the
+    environment's own pip.conf names (the image's, in the container: CPU or CUDA 12.6)."""
     project, python, wheels = offline_project
     write_wheel(wheels, PROBE, "2.0")
-    with open(project / ".azureml/torch-cpu.txt", "a") as constraints:
-        constraints.write(f"{PROBE}==1.0\n")  # a pin that shows whether pip read this file
-    env = {}
-    other = tmp_path / "other-constraints.txt"
-    other.write_text(f"{PROBE}==2.0\n")
-    if pip_constraint == "set":
-        env["PIP_CONSTRAINT"] = str(other)
-    if pip_constraint == "site":  # as the Dockerfile writes it, into the environment's folder (sys.prefix)
+    other = tmp_path / "other-lock.txt"
+    other.write_text(f"--find-links {wheels.as_uri()}\n{PROBE}==2.0\n")
+    env = {"LOCK": str(other)} if choice == "LOCK" else {}
+    if choice == "site":  # as the Dockerfile writes it, into the environment's folder (sys.prefix)
         prefix = subprocess.run([str(python), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True,
                                 check=True).stdout.strip()
         Path(prefix, "pip.conf").write_text(f"[install]\nconstraint = {other}\n")

@@ -16,6 +16,7 @@ from identify.identify import tags_from_path
 from conftest import ACTION_MAJORS, TEMPLATE, actionlint, bake, bake_cli, git
 
 WORKFLOWS = ".github/workflows"
+WORKFLOW_FILES = ("tests.yml", "train-on-azure.yml", "lock.yml")  # in a bake with every option
 ANSWERED = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "ml-rg",
             "workspace_name": "ml-ws", "region": "westeurope"}
 # The programs a workflow step may start: the runner's Python and shell; anything else must be installed first.
@@ -65,9 +66,8 @@ def check_jsonschema(*paths):
 
 
 def action_steps(project):
-    """Every step that uses an action, in both workflows, as (workflow, job, step)."""
-    return [(name, job, step) for name in ("tests.yml", "train-on-azure.yml") for job, step in steps_of(project, name)
-            if "uses" in step]
+    """Every step that uses an action, in every workflow, as (workflow, job, step)."""
+    return [(name, job, step) for name in WORKFLOW_FILES for job, step in steps_of(project, name) if "uses" in step]
 
 
 def cache_paths(step):
@@ -84,7 +84,7 @@ def readme_commands(project, section):
 
 def test_workflows_validate_against_githubs_workflow_schema_and_actionlint_finds_nothing(project, tmp_path):
     files = sorted((project / WORKFLOWS).glob("*.yml"))
-    assert [f.name for f in files] == ["tests.yml", "train-on-azure.yml"]
+    assert [f.name for f in files] == sorted(WORKFLOW_FILES)
     result = check_jsonschema(*files)
     assert result.returncode == 0, result.stdout + result.stderr
     assert actionlint(*files) == []
@@ -93,21 +93,34 @@ def test_workflows_validate_against_githubs_workflow_schema_and_actionlint_finds
     assert check_jsonschema(broken).returncode != 0
 
 
-def installed_by(command, project):
-    """The packages a step's command installs, as module names: pip's arguments, or those of post-create.sh's pip."""
+def pip_install_arguments(command, project):
+    """The arguments of the `pip install` a step's command runs: its own, or those of post-create.sh's pip, with
+    post-create.sh's $LOCK as it is outside a container (the CPU lock); None for another command."""
     program, *args = command
     if program == "python" and args[:3] == ["-m", "pip", "install"]:
-        specs = args[3:]
-    elif program == "bash" and args == [".devcontainer/post-create.sh"]:
-        lines = [line for line in (project / args[0]).read_text().splitlines() if " -m pip install " in line]
-        specs = [word for line in lines for word in shlex.split(line)
-                 if not word.startswith(("-", "$")) and word not in ("pip", "install")]
-    else:
-        return set()
-    return {re.split(r"[<>=!~\[;]", spec)[0].strip().lower().replace("-", "_") for spec in specs}
+        return args[3:]
+    if program == "bash" and args == [".devcontainer/post-create.sh"]:
+        [line] = [line for line in (project / args[0]).read_text().splitlines() if " -m pip install " in line]
+        words = shlex.split(line.replace('"$LOCK"', ".azureml/lock/cpu.txt"))
+        return words[words.index("install") + 1:]
+    return None
 
 
-@pytest.mark.parametrize("name", ["tests.yml", "train-on-azure.yml"])
+def installed_by(command, project):
+    """The packages a step's command installs, as module names: named, or pinned in a requirements file (-r)."""
+    args = pip_install_arguments(command, project) or []
+    specs, files = [], []
+    for option, value in zip(["", *args], args):
+        if option in ("-r", "-c"):
+            files += [value] if option == "-r" else []
+        elif not value.startswith("-"):
+            specs.append(value)
+    for name in files:
+        specs += [line for line in (project / name).read_text().splitlines() if line and line[0] not in "#-"]
+    return {re.split(r"[<>=!~\[; ]", spec)[0].strip().lower().replace("-", "_") for spec in specs}
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_every_command_a_workflow_runs_exists_in_the_project(project, name):
     installed = set()
     for _, step in steps_of(project, name):
@@ -128,9 +141,12 @@ def test_test_workflow_runs_the_readmes_test_command_after_installing_the_enviro
     assert steps[2]["env"] == {"PYTHON": "python"}  # post-create.sh installs into the runner's Python
     assert runs[-1] in readme_commands(project, "Tests")
     tests = workflow(project, "tests.yml")
-    assert "env" not in tests["jobs"]["tests"]  # the CPU build of torch: post-create.sh applies .azureml/torch-cpu.txt
+    assert "env" not in tests["jobs"]["tests"]  # the CPU build of torch: post-create.sh installs .azureml/lock/cpu.txt
     assert steps[1]["with"]["cache"] == "pip"
-    assert cache_paths(steps[1]) == [".azureml/pytorch-env.yml", ".azureml/torch-cpu.txt"]
+    assert cache_paths(steps[1]) == [".azureml/lock/cpu.txt", ".azureml/lock/dev-tools.txt"]
+    assert pip_install_arguments(["bash", ".devcontainer/post-create.sh"], project) == [
+        "--disable-pip-version-check", "--progress-bar", "off", "-r", ".azureml/lock/cpu.txt",
+        "-r", ".azureml/lock/dev-tools.txt"]
     assert tests["concurrency"] == {"group": "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": True}
 
 
@@ -194,15 +210,20 @@ def test_azure_workflow_logs_in_with_openid_connect_and_holds_no_secret(project)
 
 
 @pytest.mark.parametrize("sdk, packages", [("v1", ["azureml-core"]), ("v2", ["azure-ai-ml", "azure-identity"])])
-def test_azure_workflow_installs_the_sdk_runs_the_preflight_then_submits(tmp_path, sdk, packages):
+def test_azure_workflow_installs_the_sdk_and_tools_at_the_locks_versions_runs_the_preflight_then_submits(
+        tmp_path, sdk, packages):
     project = bake(tmp_path, github_train_workflow=True, sdk=sdk)
     runs = [step["run"] for _, step in steps_of(project, "train-on-azure.yml") if "run" in step]
     # no step waits for the run: the federated login expires long before a training run ends
     assert runs[1:] == ["python 04-run-pytorch.py --dry-run", "python 04-run-pytorch.py --timeout 120"]
-    environment = yaml.safe_load((project / ".azureml/pytorch-env.yml").read_text())
-    pip = [spec for entry in environment["dependencies"] if isinstance(entry, dict) for spec in entry["pip"]]
-    ranges = [next(spec for spec in pip if re.split(r"[<>=]", spec)[0] == package) for package in packages]
-    assert shlex.split(runs[0]) == ["python", "-m", "pip", "install", *ranges]  # the environment file's ranges
+    args = pip_install_arguments(shlex.split(runs[0]), project)
+    files = [value for option, value in zip(args, args[1:]) if option in ("-r", "-c")]
+    named = [word for word in args if not word.startswith("-") and word not in files]
+    assert files[0] == ".azureml/lock/dev-tools.txt" and all(name.startswith(".azureml/lock/") for name in files)
+    pinned = {line.split("==")[0] for name in files for line in (project / name).read_text().splitlines()
+              if "==" in line and not line.startswith("#")}
+    assert set(packages) <= pinned and set(named) <= set(packages)  # each at the lock's version, nothing else named
+    assert "torch" not in installed_by(shlex.split(runs[0]), project)  # no PyTorch for a submission
     names = {"AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE_NAME"}
     assert workflow(project, "train-on-azure.yml")["jobs"]["train"]["env"] == {n: f"${{{{ vars.{n} }}}}" for n in names}
 
@@ -267,7 +288,7 @@ def test_azure_training_starts_on_main_only_when_what_it_trains_or_submits_it_ch
 
 def test_azure_workflow_and_its_set_up_are_there_only_when_asked_for(tmp_path):
     without = bake(tmp_path / "without")
-    assert sorted(p.name for p in (without / WORKFLOWS).iterdir()) == ["tests.yml"]
+    assert sorted(p.name for p in (without / WORKFLOWS).iterdir()) == ["lock.yml", "tests.yml"]
     assert "train-on-azure" not in (without / "README.md").read_text()
     with_it = bake(tmp_path / "with", github_train_workflow=True)
     readme = (with_it / "README.md").read_text()
@@ -403,3 +424,17 @@ def test_update_from_a_newer_template_as_the_readme_says_brings_only_the_templat
                if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert changed == [f'-    "_template": {json.dumps(str(TEMPLATE))},', f'+    "_template": {json.dumps(str(newer))},']
 
+
+
+def test_lock_workflow_locks_again_monthly_checks_pytorchs_builds_tests_then_proposes_a_pull_request(project):
+    lock = workflow(project, "lock.yml")
+    assert lock[True] == {"schedule": [{"cron": "17 5 3 * *"}], "workflow_dispatch": None}
+    assert lock["permissions"] == {"contents": "write", "pull-requests": "write"}
+    steps = [step for _, step in steps_of(project, "lock.yml")]
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs == ["python -m pip install -c .azureml/lock/dev-tools.txt uv", "python aml/lock.py",
+                    "python aml/lock.py --verify-builds", "bash .devcontainer/post-create.sh", "python -m pytest"]
+    assert runs[-1] in readme_commands(project, "Tests")
+    proposal = steps[-1]
+    assert proposal["uses"] == f"peter-evans/create-pull-request@{ACTION_MAJORS['peter-evans/create-pull-request']}"
+    assert proposal["with"]["add-paths"] == ".azureml/lock/"  # the lock alone, nothing else the run touched

@@ -36,7 +36,8 @@ def test_each_system_and_offered_python_bakes_both_sdks_and_runs_their_quick_tes
     script = runs(bake)
     assert f"for sdk in {' '.join(local_extensions.SDKS)}; do" in script
     assert '"sdk=$sdk"' in script and '"python_version=${{ matrix.python }}"' in script
-    assert '-m pytest -m "not slow"' in script and "aml/requirements.py > requirements.txt" in script
+    assert '-m pytest -m "not slow"' in script
+    assert '-m pip install -r .azureml/lock/cpu.txt -r .azureml/lock/dev-tools.txt' in script  # the project's locks
     installed = next(step["run"] for step in bake["steps"] if "cookiecutter==" in step.get("run", ""))
     pinned = re.search(r"grep -E '\^(cookiecutter==)'", installed).group(1)
     assert any(line.startswith(pinned) for line in (TEMPLATE / "requirements-dev.txt").read_text().splitlines())
@@ -77,3 +78,25 @@ def test_suite_job_fetches_the_schemas_where_ci_reads_them_at_the_commits_the_sh
         assert repository in readme and f"commit {commit}" in readme and path.split("/")[-1] in readme
     shared_debugpy = json.loads((shared / "debugpy-launch.schema.json").read_text())["properties"]
     assert {key: shared_debugpy[key]["type"] for key in fetch_schemas.GENERIC_KEYS} == fetch_schemas.GENERIC_KEYS
+
+
+LOCKS_WORKFLOW = TEMPLATE / ".github" / "workflows" / "locks.yml"
+
+
+def test_locks_workflow_refreshes_both_sdks_locks_monthly_verifies_runs_the_suite_then_proposes_them():
+    locks = yaml.safe_load(LOCKS_WORKFLOW.read_text())
+    assert locks[True] == {"schedule": [{"cron": "41 4 2 * *"}], "workflow_dispatch": None}
+    steps = locks["jobs"]["locks"]["steps"]
+    runs = [step["run"] for step in steps if "run" in step]
+    refresh = runs.index("python .github/refresh_locks.py --verify-builds")
+    assert refresh < runs.index("bash .ci/run")
+    assert runs[0] == "python -m pip install -c requirements-dev.txt cookiecutter uv"  # the pinned versions
+    proposal = steps[-1]
+    assert proposal["uses"] == f"peter-evans/create-pull-request@{ACTION_MAJORS['peter-evans/create-pull-request']}"
+    assert proposal["with"]["add-paths"] == "{{cookiecutter.project}}/_sdk/*/.azureml/lock/"
+    assert sorted(p.relative_to(TEMPLATE).as_posix() for p in TEMPLATE.glob(proposal["with"]["add-paths"] + "*")) == [
+        f"{{{{cookiecutter.project}}}}/_sdk/{sdk}/.azureml/lock/{name}"
+        for sdk in local_extensions.SDKS for name in ("cpu.txt", "cu126.txt", "dev-tools.txt")]
+    result = check_jsonschema(LOCKS_WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert actionlint(LOCKS_WORKFLOW) == []

@@ -3,6 +3,7 @@
     python aml/lock.py            # make .azureml/lock/*.txt again from the ranges (needs uv and PyPI)
     python aml/lock.py --check    # exit 1 when the lock no longer agrees with the files it was made from (offline)
     python aml/lock.py --as-of 2026-12-06T22:45:00Z   # the same lock again: PyPI as it was then
+    python aml/lock.py --verify-builds   # PyTorch's index has each build's wheels of the locked release
 
 uv resolves the pip list of .azureml/pytorch-env.yml once, for every platform (`uv pip compile --universal`), at
 the torch release of the lock in place (or --torch RELEASE). Each build's lock is that list with PyTorch's own
@@ -15,6 +16,7 @@ installed but uv; the control scripts import it to read the lock.
 
 import argparse
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -38,6 +40,12 @@ BUILDS = {
 }
 PYTORCH = ("torch", "torchvision")  # the packages each build has its own wheels of
 CUDA_LIBRARIES = ("nvidia-", "triton")  # what PyPI's Linux x86-64 torch needs, by name (prefix)
+# The wheels each build's lock asks for, by platform tag: PyTorch's labelled ones, or (arm64) the plain release
+WHEELS = {
+    "cpu": {"manylinux_2_28_x86_64": "+cpu", "manylinux_2_28_aarch64": ""},
+    "cu126": {"manylinux_2_28_x86_64": "+cu126"},
+}
+PIP_TIMEOUT_S = 120  # for each look-up in an index (pip retries within it)
 UV_TIMEOUT_S = 600  # for each resolution; uv's own requests give up after UV_HTTP_TIMEOUT (30 s)
 FROM = "# made from"  # the line of each lock that names its sources and their fingerprint
 # Where an Azure ML job runs: Linux on x86-64 (the markers of PEP 508 that a lock's lines may have)
@@ -290,11 +298,48 @@ def write_all(locks):
         temporary.replace(path)
 
 
+def pip_without_config():
+    """The environment for a pip that reads no configuration file: only the index it is given."""
+    return {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+
+
+def missing_builds(python, release, index=PYTORCH_INDEX):
+    """The wheels of PyTorch's builds that its index lacks for the locked release, as lines (none: all there)."""
+    missing = []
+    versions = {
+        "torch": release,
+        "torchvision": pinned_version(lock_file("cpu").read_text(encoding="utf-8"), "torchvision"),
+    }
+    for build, wheels in WHEELS.items():
+        for platform, label in wheels.items():
+            for package, version in versions.items():
+                wanted = f"{version}{label}"
+                command = [sys.executable, "-m", "pip", "index", "versions", package, "--index-url", f"{index}/{build}"]
+                command += ["--platform", platform, "--python-version", python, "--only-binary=:all:"]
+                command += ["--disable-pip-version-check", "--no-input", "--retries", "2", "--timeout", "30"]
+                try:
+                    found = subprocess.run(
+                        command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, env=pip_without_config()
+                    )
+                except subprocess.TimeoutExpired:
+                    found = None
+                listed = re.search(r"(?m)^Available versions: (.*)$", found.stdout if found else "")
+                available = [v.strip() for v in listed.group(1).split(",")] if listed else []
+                # the plain release (arm64) is any wheel of it there, labelled or not
+                if not any(v == wanted or (not label and v.split("+")[0] == version) for v in available):
+                    missing.append(f"{package}=={wanted} for {platform}, Python {python} ({index}/{build})")
+    return missing
+
+
 def main(argv=None):
     """Make the locks again (or, with --check, say whether they agree with their sources); exit status 1 if not."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only check, offline, that the lock agrees; change none")
     parser.add_argument("--torch", metavar="RELEASE", help="lock this torch release (default: the lock's own)")
+    parser.add_argument(
+        "--verify-builds", action="store_true", help="check that PyTorch's index has the wheels each lock asks for"
+    )
+    parser.add_argument("--pytorch-index", default=PYTORCH_INDEX, help=argparse.SUPPRESS)  # a mirror, or a test's
     parser.add_argument(
         "--as-of", metavar="TIME", help="resolve with what PyPI had then, e.g. the lock's own date (default: now)"
     )
@@ -305,6 +350,19 @@ def main(argv=None):
             print(f"error: the lock is out of date: {problem}\nfix: {REFRESH}", file=sys.stderr)
             return 1
         print(f"The lock agrees with {ENV_FILE.name} and {TOOLS_FILE.name}.")
+        return 0
+    if args.verify_builds:
+        python = python_version(ENV_FILE.read_text(encoding="utf-8")) or "3"
+        release = current_torch_release()
+        missing = missing_builds(python, release, args.pytorch_index)
+        if missing:
+            print(f"error: PyTorch's index lacks wheels the lock asks for: {'; '.join(missing)}", file=sys.stderr)
+            print(
+                f"fix: lock a release it has: {REFRESH} --torch RELEASE (check the network if it is there)",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"PyTorch's index has torch {release} and its torchvision for every build of the lock.")
         return 0
     locks = make_locks(args.torch, args.as_of)
     changed = [path for path, text in locks.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]

@@ -1,8 +1,9 @@
-"""What the control scripts' tests share: a stand-in login, a workspace config, the Azure CLI, the torch pins,
-dry runs, what the submissions print, and 07's main()."""
+"""What the control scripts' tests share: a stand-in login, a workspace config, the Azure CLI, the lock's lines
+for a job, dry runs, what the submissions print, and 07's main()."""
 
 import json
 import os
+import re
 import runpy
 
 from aml import costs
@@ -36,10 +37,31 @@ def write_config(project):
     (project / ".azureml" / "config.json").write_text(json.dumps(config))
 
 
-def torch_lines(name):
-    """The pip lines of .azureml/torch-cpu.txt or torch-gpu.txt: all but the comments."""
-    text = (ROOT / ".azureml" / name).read_text()
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+# Azure ML's compute, as PEP 508's markers name it
+JOB_MARKERS = {
+    "os_name": "posix",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "x86_64",
+    "platform_python_implementation": "CPython",
+    "implementation_name": "cpython",
+}
+
+
+def job_lock_lines(build):
+    """The pip list a job gets from .azureml/lock/<build>.txt: its option lines, then the pins whose markers hold
+    on Linux x86-64 with the environment's Python, without the markers."""
+    from packaging.markers import Marker
+
+    python = re.search(r"(?m)^\s*- python=(\S+)", (ROOT / ".azureml" / "pytorch-env.yml").read_text()).group(1)
+    markers = {**JOB_MARKERS, "python_version": python, "python_full_version": f"{python}.0"}
+    lines = [
+        line.split(" #")[0].strip() for line in (ROOT / ".azureml" / "lock" / f"{build}.txt").read_text().splitlines()
+    ]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    pins = [line.partition(";") for line in lines if not line.startswith("-")]
+    kept = [pin.strip() for pin, _, marker in pins if not marker.strip() or Marker(marker).evaluate(markers)]
+    return [line for line in lines if line.startswith("-")] + kept
 
 
 def pip_entry(conda):

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import yaml
@@ -116,24 +115,15 @@ def test_ctrl_c_stops_with_one_line_keeps_the_checkpoint_and_its_resume_command_
     assert not (out / "checkpoint.pt").exists()
 
 
-def test_requirements_script_prints_the_environment_files_pip_list_with_nothing_installed():
-    env = yaml.safe_load((ROOT / ".azureml" / "pytorch-env.yml").read_text())
-    pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
-    # -I -S: no site-packages, no PYTHON* variables: it runs in a fresh virtual environment, before any install
-    result = subprocess.run(
-        [sys.executable, "-I", "-S", str(ROOT / "aml" / "requirements.py")], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == pip
+INSTALL_FROM_THE_LOCK = "pip install -r .azureml/lock/cpu.txt -r .azureml/lock/dev-tools.txt"
 
 
-def test_the_readmes_install_without_conda_takes_its_list_from_the_environment_file():
+def test_the_readmes_install_without_conda_is_the_lock_and_no_list_by_hand():
     readme = (ROOT / "README.md").read_text()
-    assert "python aml/requirements.py > requirements.txt" in readme and "pip install -r requirements.txt" in readme
+    assert INSTALL_FROM_THE_LOCK in readme
     pip = yaml.safe_load((ROOT / ".azureml" / "pytorch-env.yml").read_text())["dependencies"][-1]["pip"]
-    for requirement in pip:  # no second list by hand: no pinned requirement of the env file is written out again
+    for requirement in pip:  # no second list by hand: no requirement of the env file is written out again
         assert requirement not in readme, requirement
-    assert "requirements.txt" in Path(ROOT / ".gitignore").read_text().splitlines()
 
 
 @pytest.mark.parametrize("flag", ["--output-dir", "--checkpoint-dir"])
@@ -199,7 +189,7 @@ def test_without_pytorch_each_script_names_the_install_step_in_one_line(tmp_path
     assert line.startswith("error: PyTorch (torch), torchvision are not installed in this Python (")
     assert "Fix: open the project in its dev container (VS Code: Reopen in Container)" in line
     assert "conda env create -f .azureml/pytorch-env.yml && conda activate " in line
-    assert line.endswith("python aml/requirements.py > requirements.txt && pip install -r requirements.txt")
+    assert line.endswith(INSTALL_FROM_THE_LOCK)
 
 
 def test_lint_outside_a_git_repository_says_how_to_make_one_and_inside_runs_pre_commit_on_every_file(

@@ -14,11 +14,11 @@ from script_helpers import (
     assert_snapshot_listed,
     cost_block,
     dry_run,
+    job_lock_lines,
     pip_entry,
     script,
     summary_after,
     summary_page,
-    torch_lines,
 )
 
 CHOSEN = settings.load()
@@ -46,7 +46,7 @@ def test_dry_run_shows_distributed_settings(project_copy, offline):
     assert line.lower() == "distributed:  pytorch, 2 node(s), 4 process(es) in all, backend nccl"
     assert "compute:      gpu-cluster" in out and "experiment:   scale-out" in out
     assert f"arguments:    {' '.join(CHECKPOINTS)} --device cuda" in out
-    assert all(f"- {line}" in out for line in torch_lines("torch-gpu.txt"))  # CUDA 12 torch, pinned
+    assert all(f"- {line}" in out for line in job_lock_lines("cu126"))  # the lock of CUDA 12.6 torch
 
 
 @pytest.mark.slow
@@ -110,13 +110,6 @@ def sent_pip(sent):
     return pip_entry(sent["environment"]["python"]["condaDependencies"])["pip"]
 
 
-def file_pip():
-    """The pip list of .azureml/pytorch-env.yml, as azureml-core reads it."""
-    from azureml.core.conda_dependencies import CondaDependencies
-
-    return list(CondaDependencies(conda_dependencies_file_path=str(settings.ENV_FILE)).pip_packages)
-
-
 def test_cpu_training_run_sends_train_py_and_pytorchs_cpu_wheels():
     args = arguments.submission_arguments("test", ["--", "--epochs", "3"])
     sent = sent_run(submission.training_job(args))
@@ -125,7 +118,7 @@ def test_cpu_training_run_sends_train_py_and_pytorchs_cpu_wheels():
     assert_checkpoint_mount(sent)
     assert (sent["framework"], sent["nodeCount"], sent["pytorch"]["processCount"]) == ("Python", 1, None)
     assert sent["environment"]["name"] == settings.env_name()
-    assert sent_pip(sent) == file_pip() + torch_lines("torch-cpu.txt")
+    assert sent_pip(sent) == job_lock_lines("cpu") and "torch==2.9.1+cpu" in sent_pip(sent)
     assert sent["dataReferences"] == {} and sent["data"] == {}
 
 
@@ -141,8 +134,7 @@ def test_gpu_training_run_on_2_nodes_sends_cuda_torch_device_cuda_and_nccl():
         2,
     )
     assert sent["pytorch"] == {"communicationBackend": "nccl", "processCount": 4, "nodeCount": 2}
-    pinned = [spec for spec in file_pip() if not spec.startswith(("torch>", "torch=", "torchvision"))]
-    assert sent_pip(sent) == pinned + torch_lines("torch-gpu.txt")
+    assert sent_pip(sent) == job_lock_lines("cu126")
     assert {"torch==2.9.1+cu126", "--extra-index-url https://download.pytorch.org/whl/cu126"} <= set(sent_pip(sent))
     chosen = arguments.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
     assert sent_run(submission.training_job(chosen))["arguments"] == [*CHECKPOINTS, "--device=cpu"]
@@ -161,7 +153,7 @@ def test_data_run_sends_the_datastore_mount_as_the_data_path():
         sdk.DATASTORE_PATH,
         "mount",
     )
-    assert sent["target"] == CHOSEN.compute_name and sent_pip(sent) == file_pip() + torch_lines("torch-cpu.txt")
+    assert sent["target"] == CHOSEN.compute_name and sent_pip(sent) == job_lock_lines("cpu")
 
 
 def test_hello_runs_in_the_cpu_training_environment():
@@ -169,7 +161,7 @@ def test_hello_runs_in_the_cpu_training_environment():
     assert (sent["script"], sent["arguments"], sent["target"]) == ("hello.py", [], "cpu-cluster")
     assert sent["maxRunDurationSeconds"] == 600 and sent["outputData"] == {}  # 10 minutes; no checkpoints
     assert sent["environment"]["name"] == settings.env_name()
-    assert sent_pip(sent) == file_pip() + torch_lines("torch-cpu.txt")
+    assert sent_pip(sent) == job_lock_lines("cpu")
 
 
 @pytest.mark.parametrize("flags, seconds", [([], 7200), (["--max-hours", "0.5"], 1800), (["--max-hours", "12"], 43200)])

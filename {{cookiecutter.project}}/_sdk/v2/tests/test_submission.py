@@ -15,11 +15,11 @@ from script_helpers import (
     assert_snapshot_listed,
     cost_block,
     dry_run,
+    job_lock_lines,
     pip_entry,
     script,
     summary_after,
     summary_page,
-    torch_lines,
 )
 
 CHOSEN = settings.load()
@@ -47,7 +47,7 @@ def test_dry_run_builds_the_submission_offline_and_lists_the_snapshot(project_co
     assert (job["compute"], job["experiment_name"]) == (f"azureml:{CHOSEN.compute_name}", CHOSEN.experiment_name)
     assert job["environment"]["image"] == sdk.BASE_IMAGE
     conda = yaml.safe_load((project_copy / ".azureml" / "pytorch-env.yml").read_text())
-    pip_entry(conda)["pip"] += torch_lines("torch-cpu.txt")  # the one environment file, with PyTorch's CPU wheels
+    pip_entry(conda)["pip"] = job_lock_lines("cpu")  # the environment file, its pip list as the CPU lock pins it
     assert job["environment"]["conda_file"] == conda
     assert "distribution" not in job and job["resources"]["instance_count"] == 1
     assert_snapshot_listed(out, project_copy)
@@ -60,7 +60,7 @@ def test_dry_run_shows_distributed_settings(project_copy, offline):
     assert job["resources"]["instance_count"] == 2
     assert (job["compute"], job["experiment_name"]) == ("azureml:gpu-cluster", "scale-out")
     assert job["command"] == f"python train.py {CHECKPOINTS} --device cuda"
-    assert pip_entry(job["environment"]["conda_file"])["pip"][-3:] == torch_lines("torch-gpu.txt")  # CUDA 12 torch
+    assert pip_entry(job["environment"]["conda_file"])["pip"] == job_lock_lines("cu126")  # CUDA 12.6 torch
 
 
 @pytest.mark.slow
@@ -114,8 +114,8 @@ def test_job_yml_loads_offline_and_is_the_job_that_04_submits(project_copy, offl
     written = yaml.safe_load((project_copy / "job.yml").read_text())  # the same checkpoint mount and time limit
     assert (written["outputs"], written["limits"]) == (submitted["outputs"], submitted["limits"])
     assert cli_job.outputs["checkpoints"].mode == "rw_mount" and cli_job.limits.timeout == 7200
-    # the same environment file; 04 adds the index of PyTorch's CPU wheels, job.yml installs PyPI's torch
-    pip_entry(cli_job.environment.conda_file)["pip"] += torch_lines("torch-cpu.txt")
+    # the same environment file; 04 sends its pip list as the CPU lock pins it, job.yml the ranges (no pip lock)
+    pip_entry(cli_job.environment.conda_file)["pip"] = job_lock_lines("cpu")
     assert cli_job.environment.conda_file == submitted["environment"]["conda_file"]
 
 
@@ -192,8 +192,8 @@ def test_cpu_training_job_sends_train_py_and_pytorchs_cpu_wheels():
     assert "distribution" not in body and body["resources"]["instanceCount"] == 1
     assert environment["image"] == sdk.BASE_IMAGE and environment["isAnonymous"]
     conda = file_conda()
-    pip_entry(conda)["pip"] += torch_lines("torch-cpu.txt")
-    assert environment["condaFile"] == conda
+    pip_entry(conda)["pip"] = job_lock_lines("cpu")
+    assert environment["condaFile"] == conda and "torch==2.9.1+cpu" in pip_entry(conda)["pip"]
     assert body["inputs"] == {}
 
 
@@ -206,8 +206,7 @@ def test_gpu_training_job_on_2_nodes_sends_cuda_torch_device_cuda_and_pytorch_la
     assert body["distribution"] == {"distributionType": "PyTorch", "processCountPerInstance": 2}
     assert body["resources"]["instanceCount"] == 2
     pip = pip_entry(environment["condaFile"])["pip"]
-    kept = [spec for spec in pip_entry(file_conda())["pip"] if not spec.startswith(("torch>", "torch=", "torchvision"))]
-    assert pip == kept + torch_lines("torch-gpu.txt")
+    assert pip == job_lock_lines("cu126")
     assert "torch==2.9.1+cu126" in pip and "--extra-index-url https://download.pytorch.org/whl/cu126" in pip
     chosen = arguments.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
     assert sent_job(submission.training_job(chosen))[0]["command"] == f"python train.py {CHECKPOINTS} --device=cpu"
@@ -228,7 +227,7 @@ def test_data_job_sends_the_mounted_data_asset_as_the_data_path():
             "mode": "ReadOnlyMount",
         }
     }
-    assert pip_entry(environment["condaFile"])["pip"][-3:] == torch_lines("torch-gpu.txt")
+    assert pip_entry(environment["condaFile"])["pip"] == job_lock_lines("cu126")
 
 
 def test_hello_runs_in_the_cpu_training_environment():
