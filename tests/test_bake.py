@@ -23,10 +23,10 @@ PROJECT_FILES = {
     "src/predict.py", "tests/test_predict.py", "tests/test_download_model.py", "tests/test_downloads.py",
     "tests/conftest.py", "tests/test_control_scripts.py", "tests/test_environment.py", "tests/test_model.py",
     "tests/test_train.py", "tests/test_distributed.py", "tests/test_tracking.py",
-    "tests/script_helpers.py", "tests/sdk_fixtures.py", "tests/skips.py", "aml/lock.py", "aml/lint.py", "tests/test_first_hour.py", "tests/test_lock.py", "tests/test_login.py", "tests/test_submission.py",
+    "tests/script_helpers.py", "tests/sdk_fixtures.py", "tests/skips.py", "aml/lock.py", "aml/lock_files.py", "aml/lint.py", "tests/test_first_hour.py", "tests/test_lock.py", "tests/test_login.py", "tests/test_submission.py",
     ".vscode/launch.json", ".vscode/tasks.json", ".vscode/settings.json", ".vscode/extensions.json",
     ".devcontainer/devcontainer.json", ".devcontainer/Dockerfile", ".devcontainer/post-create.sh",
-    ".github/workflows/tests.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json", ".gitattributes",
+    ".github/workflows/tests.yml", ".github/workflows/lock.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json", ".gitattributes",
 }
 TRAIN_WORKFLOW = ".github/workflows/train-on-azure.yml"  # only when github_train_workflow is yes
 SDK_FILES = {"v1": set(), "v2": {"job.yml", "tests/test_mlflow_environment.py"}}

@@ -110,7 +110,7 @@ def test_devcontainer_is_built_from_the_cloud_runs_environment_file(project):
     assert copied == ["${LOCK}", ".azureml/pytorch-env.yml"] and (context / copied[1]).is_file()
     assert (context / container["build"]["args"]["LOCK"]).is_file()
     assert "conda env create --file /tmp/pytorch-env.yml" in dockerfile
-    assert "ENV_FILE = ROOT / \".azureml\" / \"pytorch-env.yml\"" in (project / "aml" / "lock.py").read_text()
+    assert "ENV_FILE = ROOT / \".azureml\" / \"pytorch-env.yml\"" in (project / "aml" / "lock_files.py").read_text()
     assert container["postCreateCommand"] == "bash .devcontainer/post-create.sh"
     assert (project / ".devcontainer/post-create.sh").is_file()
     assert container["remoteUser"] != "root"

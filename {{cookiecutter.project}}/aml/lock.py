@@ -1,4 +1,4 @@
-"""The lock: every package of the training environment at one version, for PyTorch's CPU and CUDA 12.6 builds.
+"""Make the lock: every package of the training environment at one version, for PyTorch's CPU and CUDA 12.6 builds.
 
     python aml/lock.py            # make .azureml/lock/*.txt again from the ranges (needs uv and PyPI)
     python aml/lock.py --check    # exit 1 when the lock no longer agrees with the files it was made from (offline)
@@ -7,15 +7,14 @@
 
 uv resolves the pip list of .azureml/pytorch-env.yml once, for every platform (`uv pip compile --universal`), at
 the torch release of the lock in place (or --torch RELEASE). Each build's lock is that list with PyTorch's own
-wheels of the same release: `+cpu` or `+cu126` from PyPI's mirror of PyTorch (the index line at its top). The
-CUDA libraries that PyPI's torch would bring (nvidia-*, triton) are left out of the resolution: the CUDA 12.6 build
-pins its own exactly, and the CPU build has none. The tools of the dev container and CI (.azureml/dev-tools.txt)
-are locked in a file of their own, at the versions of the environment's lock. It runs as a file, needing nothing
-installed but uv; the control scripts import it to read the lock.
+wheels of the same release (`+cpu` or `+cu126`, from PyTorch's index, named at its top). The CUDA libraries that
+PyPI's torch would bring (nvidia-*, triton) are left out of the resolution: the CUDA 12.6 build pins its own
+exactly, and the CPU build has none. The tools of the dev container and CI (.azureml/dev-tools.txt) are locked in
+a file of their own, at the versions of the environment's lock. It runs as a file, needing nothing installed but
+uv (aml/lock_files.py reads the lock).
 """
 
 import argparse
-import hashlib
 import os
 import re
 import shutil
@@ -25,153 +24,32 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV_FILE = ROOT / ".azureml" / "pytorch-env.yml"
-TOOLS_FILE = ROOT / ".azureml" / "dev-tools.txt"
-LOCK_DIR = ROOT / ".azureml" / "lock"
-TOOLS_LOCK = LOCK_DIR / "dev-tools.txt"
-REFRESH = "python aml/lock.py"
-# PyTorch's builds: each one's index and the label of its wheels on each machine. On Linux arm64 (and macOS),
-# PyTorch's CPU wheels are the plain release, which PyPI has too.
-PYTORCH_INDEX = "https://download.pytorch.org/whl"
-BUILDS = {
-    "cpu": {"x86_64": "+cpu", "other": ""},
-    "cu126": {"x86_64": "+cu126"},  # runs on NVIDIA driver 525 or newer; Azure ML's GPU nodes run 535
-}
-PYTORCH = ("torch", "torchvision")  # the packages each build has its own wheels of
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also where -P leaves the script's folder out
+from lock_files import (  # noqa: E402
+    BUILDS,
+    ENV_FILE,
+    FROM,
+    LOCK_DIR,
+    PYTORCH,
+    PYTORCH_INDEX,
+    REFRESH,
+    ROOT,
+    TOOLS_FILE,
+    TOOLS_LOCK,
+    current_torch_release,
+    disagreement,
+    fingerprint,
+    lock_file,
+    pinned_version,
+    pins,
+    pip_requirements,
+    python_version,
+    requirement_lines,
+)
+
 CUDA_LIBRARIES = ("nvidia-", "triton")  # what PyPI's Linux x86-64 torch needs, by name (prefix)
-# The wheels each build's lock asks for, by platform tag: PyTorch's labelled ones, or (arm64) the plain release
-WHEELS = {
-    "cpu": {"manylinux_2_28_x86_64": "+cpu", "manylinux_2_28_aarch64": ""},
-    "cu126": {"manylinux_2_28_x86_64": "+cu126"},
-}
 PIP_TIMEOUT_S = 120  # for each look-up in an index (pip retries within it)
 UV_TIMEOUT_S = 600  # for each resolution; uv's own requests give up after UV_HTTP_TIMEOUT (30 s)
-FROM = "# made from"  # the line of each lock that names its sources and their fingerprint
-# Where an Azure ML job runs: Linux on x86-64 (the markers of PEP 508 that a lock's lines may have)
-JOB_PLATFORM = {
-    "os_name": "posix",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "platform_machine": "x86_64",
-    "platform_python_implementation": "CPython",
-    "implementation_name": "cpython",
-}
-
-
-def lock_file(build):
-    """The lock of a build (cpu or cu126)."""
-    return LOCK_DIR / f"{build}.txt"
-
-
-def pip_requirements(text):
-    """The entries of the `- pip:` list in the text of a conda environment file, without their comments."""
-    requirements, indent = [], None
-    for line in text.splitlines():
-        stripped = line.split(" #")[0].strip()
-        depth = len(line) - len(line.lstrip())
-        if indent is None:
-            if stripped.replace(" ", "") == "-pip:":
-                indent = depth
-            continue
-        if stripped and depth <= indent:
-            break  # the pip list ended
-        if stripped.startswith("- "):
-            requirements.append(stripped[2:].strip().strip("\"'"))
-    return requirements
-
-
-def python_version(text):
-    """The Python version of a conda environment file's `- python=3.11` entry, or None."""
-    found = re.search(r"(?m)^\s*-\s*python\s*=+\s*([0-9.]+)\s*$", text)
-    return found.group(1) if found else None
-
-
-def requirement_lines(text):
-    """The requirements of a requirements file's text: its lines without comments and blank lines."""
-    lines = (re.sub(r"(^|\s)#.*", "", line).strip() for line in text.splitlines())
-    return [line for line in lines if line]
-
-
-def fingerprint(env_text, tools_text):
-    """The SHA-256 of what a lock is made from: the environment's pip list and the tools' list."""
-    sources = [*pip_requirements(env_text), "--", *requirement_lines(tools_text)]
-    return hashlib.sha256("\n".join(sources).encode()).hexdigest()
-
-
-def pins(text):
-    """The requirement lines of a lock (options and comments aside), markers kept."""
-    return [line for line in requirement_lines(text) if not line.startswith("-")]
-
-
-def options(text):
-    """The option lines of a lock, such as its --extra-index-url."""
-    return [line for line in requirement_lines(text) if line.startswith("-")]
-
-
-def pins_for_job(text, python):
-    """The pins of a lock that a job installs (Linux, x86-64, CPython python), without their markers."""
-    from packaging.markers import Marker  # noqa: PLC0415  (the control scripts have it; making the lock does not)
-
-    full = python if python.count(".") == 2 else f"{python}.0"
-    environment = {**JOB_PLATFORM, "python_version": ".".join(full.split(".")[:2]), "python_full_version": full}
-    environment["implementation_version"] = full
-    kept = []
-    for line in pins(text):
-        requirement, _, marker = (part.strip() for part in line.partition(";"))
-        if not marker or Marker(marker).evaluate(environment):
-            kept.append(requirement)
-    return kept
-
-
-def pinned_version(text, package):
-    """The version a lock pins package at (its first line for it, local label aside), or None."""
-    for line in pins(text):
-        found = re.match(rf"{re.escape(package)}==([^\s;+]+)", line, re.IGNORECASE)
-        if found:
-            return found.group(1)
-    return None
-
-
-def recorded_fingerprint(text):
-    """The fingerprint a lock's text names on its `# made from` line, or None."""
-    found = re.search(rf"(?m)^{FROM} .*sha256 ([0-9a-f]{{64}})", text)
-    return found.group(1) if found else None
-
-
-def python_floor(text):
-    """The lowest Python a lock's text says it holds for (its `# made from` line), as a tuple, or None."""
-    found = re.search(rf"(?m)^{FROM} .*\(Python ([0-9.]+) and up\)", text)
-    return version_tuple(found.group(1)) if found else None
-
-
-def version_tuple(version):
-    """3.11 as (3, 11)."""
-    return tuple(int(part) for part in version.split("."))
-
-
-def disagreement(env_file=ENV_FILE, tools_file=TOOLS_FILE, lock_dir=None):
-    """Why the lock does not agree with the files it is made from (one line), or None when it does."""
-    lock_dir = Path(lock_dir) if lock_dir else LOCK_DIR
-    env_text = Path(env_file).read_text(encoding="utf-8")
-    wanted = fingerprint(env_text, Path(tools_file).read_text(encoding="utf-8"))
-    python = python_version(env_text)
-    for path in [lock_dir / f"{build}.txt" for build in BUILDS] + [lock_dir / TOOLS_LOCK.name]:
-        if not path.is_file():
-            return f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} is missing"
-        text = path.read_text(encoding="utf-8")
-        if recorded_fingerprint(text) != wanted:
-            return (
-                f"{path.name} in {lock_dir.name}/ was made from another pip list than {Path(env_file).name}'s "
-                f"and {Path(tools_file).name}'s"
-            )
-        floor = python_floor(text)
-        if python is None or floor is None or version_tuple(python) < floor:
-            return (
-                f"{path.name} in {lock_dir.name}/ holds for Python {'.'.join(map(str, floor or ()))} and up, "
-                f"and {Path(env_file).name} asks for Python {python}"
-            )
-    return None
 
 
 def uv_binary():
@@ -187,12 +65,6 @@ def uv_binary():
     raise SystemExit(
         "error: making the lock needs uv, which is not installed\nfix: python -m pip install uv, then run again"
     )
-
-
-def as_of_date(text):
-    """The moment of PyPI a lock's text was resolved at (its `# made from` line), as written there, or None."""
-    found = re.search(rf"(?m)^{FROM} .*, PyPI as of (\S+)$", text)
-    return found.group(1) if found else None
 
 
 def compile_with_uv(uv, requirements, python, as_of, folder, excludes=(), constraints=None):
@@ -280,12 +152,6 @@ def make_locks(torch_release=None, as_of=None, env_file=ENV_FILE, tools_file=TOO
     return locks
 
 
-def current_torch_release(lock_dir=None):
-    """The torch release of the CPU lock in place, or None without one."""
-    path = (Path(lock_dir) if lock_dir else LOCK_DIR) / "cpu.txt"
-    return pinned_version(path.read_text(encoding="utf-8"), "torch") if path.is_file() else None
-
-
 def write_all(locks):
     """Write every lock, each through a temporary file, so that an interrupted run leaves the old ones whole."""
     staged = []
@@ -310,8 +176,9 @@ def missing_builds(python, release, index=PYTORCH_INDEX):
         "torch": release,
         "torchvision": pinned_version(lock_file("cpu").read_text(encoding="utf-8"), "torchvision"),
     }
-    for build, wheels in WHEELS.items():
-        for platform, label in wheels.items():
+    for build, labels in BUILDS.items():
+        for machine, label in labels.items():
+            platform = f"manylinux_2_28_{machine}"
             for package, version in versions.items():
                 wanted = f"{version}{label}"
                 command = [sys.executable, "-m", "pip", "index", "versions", package, "--index-url", f"{index}/{build}"]

@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from aml import lock, names, sdk
+from aml import lock_files, names, sdk
 from aml.messages import fail, summary
 from aml.settings import ENV_FILE, LOCK_FILES, ROOT, SOURCE_DIR, read_config
 
@@ -83,13 +83,13 @@ def package_name(spec):
 def check_lock():
     """The lock was made from the environment file as it is now (else the job would not get what it names)."""
     try:
-        problem = lock.disagreement()
+        problem = lock_files.disagreement()
     except OSError as err:
         fail(f"{err.filename} cannot be read ({err.strerror})", "restore it: git checkout -- .azureml/")
     if problem:
         fail(
             f"the lock is out of date: {problem}",
-            f"make it again: {lock.REFRESH} (the VS Code task: Lock the environment)",
+            f"make it again: {lock_files.REFRESH} (the VS Code task: Lock the environment)",
         )
 
 
@@ -103,10 +103,10 @@ def job_requirements(gpu=False):
         fail(
             f"{path.relative_to(ROOT).as_posix()} cannot be read ({err.strerror}); it pins the packages of a "
             f"{'GPU' if gpu else 'CPU'} run",
-            f"restore it: git checkout -- {path.relative_to(ROOT).as_posix()}, or make it again: {lock.REFRESH}",
+            f"restore it: git checkout -- {path.relative_to(ROOT).as_posix()}, or make it again: {lock_files.REFRESH}",
         )
-    python = lock.python_version(ENV_FILE.read_text(encoding="utf-8")) or "3"
-    return lock.options(text), lock.pins_for_job(text, python)
+    python = lock_files.python_version(ENV_FILE.read_text(encoding="utf-8")) or "3"
+    return lock_files.options(text), lock_files.pins_for_job(text, python)
 
 
 def check_snapshot(source_dir=SOURCE_DIR):

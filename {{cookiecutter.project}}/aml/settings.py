@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aml import names
-from aml.lock import ENV_FILE, ROOT, lock_file
+from aml.lock_files import ENV_FILE, ROOT, lock_file
 from aml.messages import fail
 
 SOURCE_DIR = ROOT / "src"  # the only folder uploaded to Azure ML

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aml import lock
+from aml import lock_files as lock
 from aml.preflight import PACKAGES, job_requirements
 
 import pytest
