@@ -149,25 +149,25 @@ def test_the_readmes_lint_command_is_the_lint_tasks_and_needs_only_pre_commit(pr
     assert '"pre_commit", "run", "--all-files"' in (project / script).read_text()  # what the task runs, in git
     text = re.sub(r"\s+", " ", readme(project))
     assert f'`pre-commit run --all-files` (the task "Lint", `python {script}`' in text
-    # with the environment's list, which pins what pre-commit's own packages would move (SDK v1: packaging<26): the
-    # same single install as post-create.sh's, whose environment the baked-suite test proves consistent (pip check)
-    tools = re.search(r"`python aml/requirements\.py > requirements\.txt && pip install -r requirements\.txt ([^`]*)`",
-                      text)
-    post_create = re.search(r'^"\$PYTHON" -m pip install .*-r "\$requirements" (.*)$',
+    # pre-commit comes with the tools' lock, installed with the environment's: the same single install as
+    # post-create.sh's, whose environment the baked-suite test proves consistent (pip check)
+    tools = re.search(r"`pip install (-r \.azureml/lock/cpu\.txt -r \.azureml/lock/dev-tools\.txt)`", text)
+    post_create = re.search(r'^"\$PYTHON" -m pip install .*(-r "\$LOCK" -r \.azureml/lock/dev-tools\.txt)$',
                             (project / ".devcontainer" / "post-create.sh").read_text(), re.M)
-    assert tools and post_create and tools.group(1).split() == post_create.group(1).split() == ["pytest", "pre-commit"]
+    assert tools and post_create and tools.group(1) == post_create.group(1).replace('"$LOCK"', ".azureml/lock/cpu.txt")
+    assert re.search(r"(?m)^pre-commit==", (project / ".azureml/lock/dev-tools.txt").read_text())
     assert "`pre-commit install`" in text
 
 
 def test_the_readme_writes_no_package_list_of_its_own(project):
-    """The install without conda reads .azureml/pytorch-env.yml (aml/requirements.py): no pin is written twice."""
+    """The installs take the lock's files: no range of the environment file is written twice."""
     text = readme(project)
     env = (project / ".azureml" / "pytorch-env.yml").read_text()
     pins = re.findall(r"^\s+- ([A-Za-z][\w.-]*[<>=!~][^\s#]*)", env, re.M)
     assert len(pins) >= 6
     for pin in pins:
         assert pin not in text and pin.split(",")[0] not in text, f"{pin} written by hand in the README"
-    assert "python aml/requirements.py > requirements.txt" in text
+    assert "pip install -r .azureml/lock/cpu.txt -r .azureml/lock/dev-tools.txt" in text
 
 
 def bin_folder(tmp_path):
@@ -213,7 +213,7 @@ def test_the_bakes_next_command_and_every_offline_command_of_the_readme_do_what_
     commands = offline_commands(readme(project))
     assert named.group(2) in commands, "the bake's next command is one the README gives as offline"
     assert any(c.startswith("python src/train.py") for c in commands) and "python -m pytest" in commands
-    assert any("--dry-run" in c for c in commands) and any("aml/requirements.py" in c for c in commands)
+    assert any("--dry-run" in c for c in commands) and "python aml/lock.py --check" in commands
     assert any(c.startswith("python src/predict.py") for c in commands) and "python 07-download-model.py --dry-run" in commands
     for command in commands:
         if command == "python -m pytest":
@@ -232,9 +232,8 @@ def test_the_bakes_next_command_and_every_offline_command_of_the_readme_do_what_
         if "src/predict.py" in command:  # the model step 4 trained classifies a sample and draws it as a grid
             assert re.search(r"^\d+ of the 16 test images classified right", result.stdout, re.M), command
             assert (project / "outputs" / "predictions.png").stat().st_size > 10_000, command
-        if "aml/requirements.py" in command:
-            pip = (project / "requirements.txt").read_text().splitlines()
-            assert pip and all(line in (project / ".azureml" / "pytorch-env.yml").read_text() for line in pip)
+        if "aml/lock.py --check" in command:  # the lock the template ships agrees with the bake's files
+            assert result.stdout == "The lock agrees with pytorch-env.yml and dev-tools.txt.\n", command
         if "pytest" in command:  # the quick tests, not none and not all
             picked = re.search(r"^(\d+)/(\d+) tests collected \((\d+) deselected\)", result.stdout, re.M)
             assert picked and 0 < int(picked[1]) < int(picked[2]), result.stdout[-500:]
