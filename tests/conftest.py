@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cookiecutter.main import cookiecutter
+from packaging.requirements import Requirement
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project}}"
@@ -81,6 +82,21 @@ def private_cookiecutter_config(tmp_path_factory):
     else:
         os.environ["COOKIECUTTER_CONFIG"] = previous
 
+
+def normalized(name):
+    """A distribution's name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_here(lock_text):
+    """{name: version} that a lock's text pins on this machine (its markers evaluated here)."""
+    found = {}
+    for line in lock_text.splitlines():
+        if line.strip() and not line.startswith(("#", "-")):
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate():
+                found[normalized(requirement.name)] = str(requirement.specifier).removeprefix("==")
+    return found
 
 def bake(output_dir, **answers):
     """Bake the template with the cookiecutter API and no prompts; return the project folder."""

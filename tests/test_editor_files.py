@@ -22,7 +22,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from conftest import TEMPLATE, bake, local_extensions, resolve_vscode, vscode_variables
+from conftest import TEMPLATE, bake, local_extensions, locked_here, normalized, resolve_vscode, vscode_variables
 
 SCHEMAS = TEMPLATE.parent / "shared" / "schemas"
 needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"the shared schemas are not at {SCHEMAS}")
@@ -401,22 +401,24 @@ def link_pytorch(python, project):
                     (site / top).symlink_to(dist.locate_file(top))
 
 
-def lock_at_this_machines_pytorch(project):
-    """Make the CPU lock of the project name the torch and torchvision of this run in place of PyTorch's CPU wheels,
-    which lie behind PyTorch's index (unreachable here); every other line stays."""
-    path = project / ".azureml/lock/cpu.txt"
+def lock_at_this_machines_pytorch(project, path):
+    """Write to path the project's CPU lock with the torch and torchvision of this run in place of PyTorch's CPU
+    wheels, which lie behind PyTorch's index (unreachable here); every other line as it is."""
     lines = []
-    for line in path.read_text().splitlines():
+    for line in (project / ".azureml/lock/cpu.txt").read_text().splitlines():
         name = re.match(r"([a-z]+)==", line)
         if name and name[1] in PYTORCH:
             line = f"{name[1]}=={importlib.metadata.version(name[1])}"
+        elif line.startswith("--extra-index-url"):
+            continue  # PyTorch's index: nothing is taken from it here, and each look-up there would wait
         lines.append(line)
     path.write_text("\n".join(dict.fromkeys(lines)) + "\n")  # the x86-64 and arm64 lines are now one
+    return path
 
 
-def normalized(name):
-    """A distribution's name as PEP 503 compares them."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+def pinned_in(lock, name):
+    """The version a lock file pins name at on this machine, or None."""
+    return locked_here(lock.read_text()).get(name)
 
 
 def installed_versions(python):
@@ -424,17 +426,6 @@ def installed_versions(python):
     listing = subprocess.run([str(python), "-m", "pip", "list", "--format=json"], capture_output=True, text=True,
                              check=True, timeout=120).stdout
     return {normalized(item["name"]): item["version"] for item in json.loads(listing)}
-
-
-def locked_here(path):
-    """{name: version} that the lock at path pins for this machine (its markers evaluated here)."""
-    found = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.startswith(("#", "-")):
-            requirement = Requirement(line)
-            if requirement.marker is None or requirement.marker.evaluate():
-                found[normalized(requirement.name)] = str(requirement.specifier).removeprefix("==")
-    return found
 
 
 @pytest.mark.slow
@@ -449,18 +440,21 @@ def test_post_create_script_readies_a_fresh_environment_in_which_the_projects_wh
     python = tmp_path / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)
     link_pytorch(python, project)
-    lock_at_this_machines_pytorch(project)
+    lock = lock_at_this_machines_pytorch(project, tmp_path / "lock-here.txt")  # the project's lock stays as it is
     setup = subprocess.run(["bash", ".devcontainer/post-create.sh"], cwd=project, capture_output=True, text=True,
-                           env={**os.environ, "PYTHON": str(python)}, timeout=1500, stdin=subprocess.DEVNULL)
+                           env={**os.environ, "PYTHON": str(python), "LOCK": str(lock)}, timeout=1500,
+                           stdin=subprocess.DEVNULL)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     assert "Finished Training" in setup.stdout and "az login --use-device-code" in setup.stdout
     for name in PYTORCH:  # the lock pins the ones in place
         assert re.search(rf"^Requirement already satisfied: {name}==", setup.stdout, re.M), name
     installed = installed_versions(python)
-    for lock in ("cpu.txt", "dev-tools.txt"):
-        pinned = locked_here(project / ".azureml/lock" / lock)
+    for used in (lock, project / ".azureml/lock/dev-tools.txt"):
+        pinned = locked_here(used.read_text())
         assert {name: (version, installed.get(name)) for name, version in pinned.items()
-                if installed.get(name) != version} == {}, lock
+                if installed.get(name) != version} == {}, used.name
+    shipped = locked_here((project / ".azureml/lock/cpu.txt").read_text())
+    assert {name for name, version in shipped.items() if pinned_in(lock, name) != version} == set(PYTORCH)
     consistent = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
     assert consistent.returncode == 0, consistent.stdout + consistent.stderr
     assert {path.name for path in (project / "outputs").iterdir()} >= TRAINED  # post-create.sh trained it

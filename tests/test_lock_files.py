@@ -8,19 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 
 import local_extensions
-from conftest import bake
+from conftest import bake, locked_here, normalized
 
 LOCK_NAMES = ("cpu.txt", "cu126.txt", "dev-tools.txt")
 PYTORCH = ("torch", "torchvision")  # their builds lie behind PyTorch's index, which these machines cannot reach
 LOWEST_PYTHON = local_extensions.PYTHON_VERSIONS[0]  # the template's locks hold for it and later ones
-
-
-def normalized(name):
-    """A distribution's name as PEP 503 compares them."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def made_at(lock_text):
@@ -45,17 +39,6 @@ def test_the_templates_locks_are_what_uv_makes_of_the_environment_file_at_their_
     assert {name: (project / ".azureml/lock" / name).read_text() for name in LOCK_NAMES} == shipped
 
 
-def pins_here(text):
-    """{name: version} that a lock's text pins where this test runs (its markers evaluated here)."""
-    found = {}
-    for line in text.splitlines():
-        if line.strip() and not line.startswith(("#", "-")):
-            requirement = Requirement(line)
-            if requirement.marker is None or requirement.marker.evaluate():
-                found[normalized(requirement.name)] = str(requirement.specifier).removeprefix("==")
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("sdk", local_extensions.SDKS)
 def test_the_cpu_locks_packages_but_pytorchs_install_into_a_fresh_venv_consistently_at_their_versions(tmp_path, sdk):
@@ -63,7 +46,7 @@ def test_the_cpu_locks_packages_but_pytorchs_install_into_a_fresh_venv_consisten
     virtual environment: pip check finds nothing amiss, and each is at the version the lock names."""
     project = bake(tmp_path / "baked", sdk=sdk)
     text = (project / ".azureml/lock/cpu.txt").read_text()
-    wanted = {name: version for name, version in pins_here(text).items() if name not in PYTORCH}
+    wanted = {name: version for name, version in locked_here(text).items() if name not in PYTORCH}
     requirements = tmp_path / "without-pytorch.txt"
     requirements.write_text("".join(f"{name}=={version}\n" for name, version in wanted.items()))
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=300)

@@ -7,6 +7,7 @@ import re
 import runpy
 
 from aml import costs
+from aml.lock_files import JOB_PLATFORM
 
 import pytest
 from conftest import ROOT, run_script
@@ -37,15 +38,7 @@ def write_config(project):
     (project / ".azureml" / "config.json").write_text(json.dumps(config))
 
 
-# Azure ML's compute, as PEP 508's markers name it
-JOB_MARKERS = {
-    "os_name": "posix",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "platform_machine": "x86_64",
-    "platform_python_implementation": "CPython",
-    "implementation_name": "cpython",
-}
+JOB_MARKERS = JOB_PLATFORM  # Azure ML's compute, as PEP 508's markers name it
 
 
 def job_lock_lines(build):

@@ -189,7 +189,13 @@ def test_verify_builds_finds_every_builds_wheels_in_pytorchs_index_and_names_one
 
 def test_making_the_lock_without_uv_or_without_pypi_says_so_in_one_message_and_keeps_the_lock(project_copy, tmp_path):
     before = {path.name: path.read_bytes() for path in (project_copy / ".azureml" / "lock").iterdir()}
-    no_uv = {"PATH": os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not Path(d, "uv").exists())}
+    no_uv = {
+        "PATH": os.pathsep.join(
+            d
+            for d in os.environ["PATH"].split(os.pathsep)
+            if not (Path(d, "uv").exists() or Path(d, "uv.exe").exists())
+        )
+    }
     # -S: no site-packages, so not the uv package either
     without = run_script_isolated(project_copy, ["-S"], no_uv)
     assert without.returncode == 1 and without.stderr.splitlines() == [

@@ -3,6 +3,7 @@
 import json
 
 from aml import arguments, sdk, settings, submission
+from aml.lock_files import current_torch_release
 
 import pytest
 from script_helpers import (
@@ -22,6 +23,7 @@ from script_helpers import (
 )
 
 CHOSEN = settings.load()
+TORCH = current_torch_release()  # the lock's torch release
 CHECKPOINTS = ["--checkpoint-dir", "DatasetOutputConfig:checkpoints"]  # Azure ML puts the mount's path here
 COST_BLOCK = cost_block(CHOSEN)
 
@@ -118,7 +120,7 @@ def test_cpu_training_run_sends_train_py_and_pytorchs_cpu_wheels():
     assert_checkpoint_mount(sent)
     assert (sent["framework"], sent["nodeCount"], sent["pytorch"]["processCount"]) == ("Python", 1, None)
     assert sent["environment"]["name"] == settings.env_name()
-    assert sent_pip(sent) == job_lock_lines("cpu") and "torch==2.9.1+cpu" in sent_pip(sent)
+    assert sent_pip(sent) == job_lock_lines("cpu") and f"torch=={TORCH}+cpu" in sent_pip(sent)
     assert sent["dataReferences"] == {} and sent["data"] == {}
 
 
@@ -135,7 +137,7 @@ def test_gpu_training_run_on_2_nodes_sends_cuda_torch_device_cuda_and_nccl():
     )
     assert sent["pytorch"] == {"communicationBackend": "nccl", "processCount": 4, "nodeCount": 2}
     assert sent_pip(sent) == job_lock_lines("cu126")
-    assert {"torch==2.9.1+cu126", "--extra-index-url https://download.pytorch.org/whl/cu126"} <= set(sent_pip(sent))
+    assert {f"torch=={TORCH}+cu126", "--extra-index-url https://download.pytorch.org/whl/cu126"} <= set(sent_pip(sent))
     chosen = arguments.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
     assert sent_run(submission.training_job(chosen))["arguments"] == [*CHECKPOINTS, "--device=cpu"]
 

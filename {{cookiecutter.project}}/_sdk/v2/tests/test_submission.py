@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from aml import arguments, sdk, settings, submission
+from aml.lock_files import current_torch_release
 
 import pytest
 import yaml
@@ -23,6 +24,7 @@ from script_helpers import (
 )
 
 CHOSEN = settings.load()
+TORCH = current_torch_release()  # the lock's torch release
 CHECKPOINTS = "--checkpoint-dir ${{outputs.checkpoints}}"  # Azure ML puts the mounted output's path here
 COST_BLOCK = cost_block(CHOSEN)
 # The job's checkpoint folder on the datastore, as the job YAML and the REST body say it (${{name}}: the job's name)
@@ -193,7 +195,7 @@ def test_cpu_training_job_sends_train_py_and_pytorchs_cpu_wheels():
     assert environment["image"] == sdk.BASE_IMAGE and environment["isAnonymous"]
     conda = file_conda()
     pip_entry(conda)["pip"] = job_lock_lines("cpu")
-    assert environment["condaFile"] == conda and "torch==2.9.1+cpu" in pip_entry(conda)["pip"]
+    assert environment["condaFile"] == conda and f"torch=={TORCH}+cpu" in pip_entry(conda)["pip"]
     assert body["inputs"] == {}
 
 
@@ -207,7 +209,7 @@ def test_gpu_training_job_on_2_nodes_sends_cuda_torch_device_cuda_and_pytorch_la
     assert body["resources"]["instanceCount"] == 2
     pip = pip_entry(environment["condaFile"])["pip"]
     assert pip == job_lock_lines("cu126")
-    assert "torch==2.9.1+cu126" in pip and "--extra-index-url https://download.pytorch.org/whl/cu126" in pip
+    assert f"torch=={TORCH}+cu126" in pip and "--extra-index-url https://download.pytorch.org/whl/cu126" in pip
     chosen = arguments.submission_arguments("test", ["--gpu", "--", "--device=cpu"])
     assert sent_job(submission.training_job(chosen))[0]["command"] == f"python train.py {CHECKPOINTS} --device=cpu"
 
