@@ -1,0 +1,106 @@
+"""Send pictures to a scoring server (src/score.py in azmlinfsrv) and show its answers: a line each, or a picture.
+
+    python -m aml.scoring cat.jpg dog.png                 # to the local server (VS Code task "Serve model locally")
+    python -m aml.scoring cat.jpg --plot answer.png       # and draw the picture beside its ten probabilities
+
+08-deploy.py --invoke sends the same request to the managed online endpoint.
+"""
+
+import argparse
+import base64
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+LOCAL_URL = "http://127.0.0.1:5001/score"  # the VS Code task's server: azmlinfsrv's default port
+TIMEOUT_S = 30  # for the server's answer to one request
+
+
+def request_body(paths):
+    """The JSON batch that score.py takes: {"images": [base64 of each file's bytes]}; a missing file stops."""
+    images = []
+    for path in paths:
+        try:
+            images.append(base64.b64encode(Path(path).read_bytes()).decode("ascii"))
+        except OSError as err:
+            raise SystemExit(f"error: {path} cannot be read ({err.strerror}). Fix: name an image file.") from None
+    return json.dumps({"images": images}).encode()
+
+
+def post(url, body, timeout=TIMEOUT_S, headers=None):
+    """POST the body as JSON to url; (HTTP status, the answer's text). No answer within timeout: one line, exit 1."""
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as err:  # a 4xx or 5xx answer, with its body
+        return err.code, err.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as err:
+        why = getattr(err, "reason", None) or err
+        raise SystemExit(
+            f"error: no answer from {url} ({why}). Fix: start the server first (VS Code task \"Serve model "
+            "locally\"), or give its address with --url."
+        ) from None
+
+
+def predictions(status, text):
+    """The predictions of a server's answer; a 4xx or 5xx answer, or one that is not score.py's, stops with one line."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        answer = None
+    if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("predictions"), list):
+        said = answer.get("error") or answer.get("message") if isinstance(answer, dict) else text.strip()[:200]
+        raise SystemExit(f"error: the server answered {status}: {said}. Fix: send PNG or JPEG pictures.")
+    return answer["predictions"]
+
+
+def answer_line(name, prediction, top=3):
+    """One picture's line: its name, then the `top` likeliest classes with their probabilities."""
+    ranked = sorted(prediction["probabilities"].items(), key=lambda item: -item[1])[:top]
+    return f"{name}: " + ", ".join(f"{label} {100 * p:.1f}%" for label, p in ranked)
+
+
+def draw_answer(picture_path, prediction, path):
+    """Draw the picture beside a bar chart of its ten probabilities (the likeliest class marked) into path (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    figure, (shown, bars) = plt.subplots(1, 2, figsize=(8, 3), width_ratios=(1, 2))
+    with Image.open(picture_path) as image:
+        shown.imshow(image.convert("RGB"))
+    shown.axis("off")
+    shown.set_title(Path(picture_path).name)
+    names, values = zip(*prediction["probabilities"].items(), strict=True)
+    colours = ["tab:orange" if name == prediction["class"] else "tab:blue" for name in names]
+    bars.barh(names[::-1], [100 * value for value in values[::-1]], color=colours[::-1])
+    bars.set_xlabel("probability (%)")
+    bars.set_title(f"score.py's answer: {prediction['class']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def main(argv=None):
+    """Send the images as one request, print a line for each; --plot draws the first one's answer."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG), of any size")
+    parser.add_argument("--url", default=LOCAL_URL, help=f"the server's scoring address (default: {LOCAL_URL})")
+    parser.add_argument("--plot", metavar="PNG", help="draw the first picture beside its ten probabilities")
+    args = parser.parse_args(argv)
+    found = predictions(*post(args.url, request_body(args.images)))
+    for name, prediction in zip(args.images, found, strict=True):
+        print(answer_line(name, prediction))
+    if args.plot:
+        draw_answer(args.images[0], found[0], args.plot)
+        print(f"See the answer: open {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
