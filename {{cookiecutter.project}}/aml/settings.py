@@ -16,6 +16,10 @@ SETTINGS_FILE = ROOT / ".azureml" / "settings.yml"
 # The torch build a run on Azure ML installs (pip options and pins added to ENV_FILE's pip list): CPU or GPU (--gpu).
 TORCH_FILES = {False: ROOT / ".azureml" / "torch-cpu.txt", True: ROOT / ".azureml" / "torch-gpu.txt"}
 
+# Azure ML's current base image (Ubuntu 24.04, Open MPI): a conda file adds Python and the packages (SDK v2's training
+# job, and the deployment of 08-deploy.py in either SDK).
+BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:latest"
+
 TIMEOUT_S = 60  # for logging in and reaching the workspace
 SIGN_IN_TIMEOUT_S = 300  # for a person to sign in with a device code
 SUBMIT_TIMEOUT_S = 600  # for uploading the snapshot and submitting

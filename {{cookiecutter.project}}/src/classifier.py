@@ -11,6 +11,7 @@ from model import Net
 
 CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGE_SIZE = (32, 32)  # CIFAR-10's pictures, in pixels (width, height): the size Net takes
+MODEL_FILE = "model.pt"  # what train.py saves: Net's state_dict
 MAX_PIXELS = 40_000_000  # a picture larger than this (about 40 megapixels) is refused before it is decoded
 
 

@@ -19,8 +19,7 @@ from azureml_inference_server_http.api.aml_request import AMLRequest, rawhttp
 from azureml_inference_server_http.api.aml_response import AMLResponse
 
 import classifier
-from classifier import CLASSES
-from outputs import MODEL_FILE
+from classifier import CLASSES, MODEL_FILE
 
 MODEL_DIR_VARIABLE = "AZUREML_MODEL_DIR"  # where Azure ML (and azmlinfsrv --model_dir) puts the model's files
 MAX_BODY_BYTES = 16 * 2**20  # a request's body, at most: 16 MiB
