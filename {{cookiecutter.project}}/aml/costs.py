@@ -138,9 +138,14 @@ ENDPOINT_PRICES_PER_HOUR = {"Standard_DS2_v2": 0.146, "Standard_DS3_v2": 0.293, 
 PRICES_PAGE = "https://azure.microsoft.com/pricing/details/machine-learning/"
 
 
+def endpoint_price(instance_type):
+    """What one instance of a deployment's VM size costs an hour (USD, as ENDPOINT_PRICES_PER_HOUR); None if unknown."""
+    return next((p for size, p in ENDPOINT_PRICES_PER_HOUR.items() if size.lower() == str(instance_type).lower()), None)
+
+
 def print_endpoint_costs(instance_type, instance_count):
     """Print what a deployment bills: its VMs, each hour it exists, used or not (a day's and a month's too)."""
-    price = next((p for size, p in ENDPOINT_PRICES_PER_HOUR.items() if size.lower() == instance_type.lower()), None)
+    price = endpoint_price(instance_type)
     print("cost (a deployment bills every hour it exists, used or not, until 08-deploy.py --delete):")
     print(f"  instances:   {instance_count} x {instance_type}")
     if price is None:
