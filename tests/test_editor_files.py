@@ -109,7 +109,8 @@ def test_devcontainer_is_built_from_the_cloud_runs_environment_file(project):
     dockerfile = (project / ".devcontainer" / container["build"]["dockerfile"]).read_text()
     context = (project / ".devcontainer" / container["build"]["context"]).resolve()
     copied = re.findall(r"^COPY (\S+) ", dockerfile, re.M)
-    assert copied == ["${TORCH_CONSTRAINTS}", ".azureml/pytorch-env.yml"] and (context / copied[1]).is_file()
+    assert copied == ["${TORCH_CONSTRAINTS}", ".azureml/pytorch-env.yml", ".azureml/serving-env.yml"]
+    assert all((context / name).is_file() for name in copied[1:])
     assert (context / container["build"]["args"]["TORCH_CONSTRAINTS"]).is_file()
     assert "conda env create --file /tmp/pytorch-env.yml" in dockerfile
     assert "ENV_FILE = ROOT / \".azureml\" / \"pytorch-env.yml\"" in (project / "aml" / "settings.py").read_text()
@@ -143,11 +144,22 @@ def dockerfile_instructions(project):
     return [tuple(line.split(None, 1)) for line in joined.splitlines() if line.strip()]
 
 
-def environment_run(project):
-    """The arguments of the RUN that creates the conda environment."""
+def environment_run(project, env_file="pytorch-env.yml"):
+    """The arguments of the RUN that creates the conda environment of env_file (the training one by default)."""
     [run] = [args for keyword, args in dockerfile_instructions(project)
-             if keyword == "RUN" and "conda env create" in args]
+             if keyword == "RUN" and f"conda env create --file /tmp/{env_file}" in args]
     return run
+
+
+def test_the_container_has_the_serving_environment_where_aml_serving_python_names_it(cpu_project):
+    """The serving environment is built from its own file in its own layer, with the torch build of the training
+    one, no download cache, the container user's; devcontainer.json names its Python for the project."""
+    run = environment_run(cpu_project, "serving-env.yml")
+    prefix = re.search(r"--prefix (\S+)", run)[1]
+    python = load_jsonc(cpu_project / ".devcontainer/devcontainer.json")["containerEnv"]["AML_SERVING_PYTHON"]
+    assert python == f"{prefix}/bin/python" and prefix != environment_run(cpu_project).split("--prefix ")[1].split()[0]
+    assert "PIP_CONSTRAINT=/usr/local/etc/torch-constraints.txt " in run and "PIP_NO_CACHE_DIR=1 " in run
+    assert run.index("conda env create") < run.index("conda clean --all --yes") < run.index(f"chown -R vscode:conda {prefix}")
 
 
 def constraint_lines(path):
@@ -457,7 +469,7 @@ def test_serve_task_without_a_serving_environment_says_how_to_make_one(tmp_path)
                             env=variables, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 1 and result.stdout == ""
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"error: no serving environment's Python at {missing}. Fix: conda env create -f "
+    assert line.startswith(f"error: no serving environment's Python at {missing}. Fix: make it (conda env create -f "
                            ".azureml/serving-env.yml"), line
 
 

@@ -14,24 +14,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE = ROOT / ".azureml" / "serving-env.yml"
-# The lock of the serving environment, each package at one version: read in place of ENV_FILE's ranges once made.
+# The lock of the serving environment, each package at one version: read in place of ENV_FILE's ranges where it is.
 LOCK_FILE = ROOT / ".azureml" / "lock" / "serving.txt"
 SOURCE_DIR = ROOT / "src"
 MODEL_DIR = ROOT / "outputs"  # where train.py saves model.pt
 PORT = 5001  # azmlinfsrv's own default
 ENTRY_SCRIPT = "score.py"  # in src/, the folder the server (and the deployment's code configuration) runs it in
-# The serving environment's Python: this variable names it; the dev container has it at CONTAINER_PYTHON.
+# The serving environment's Python: this variable names it (the dev container sets it: devcontainer.json).
 PYTHON_VARIABLE = "AML_SERVING_PYTHON"
-CONTAINER_PYTHON = Path("/opt/conda/envs/serving-env/bin/python")
 MAKE_IT = (
-    f"conda env create -f .azureml/serving-env.yml -p /opt/conda/envs/serving-env, or python -m venv ~/serving-env "
-    f"&& python aml/serving.py > serving.txt && ~/serving-env/bin/pip install -r serving.txt, then set "
-    f"{PYTHON_VARIABLE}=~/serving-env/bin/python"
+    "make it (conda env create -f .azureml/serving-env.yml -p ~/serving-env, or python -m venv ~/serving-env && "
+    "python aml/serving.py > serving.txt && ~/serving-env/bin/pip install -r serving.txt) and set "
+    f"{PYTHON_VARIABLE} to its Python (~/serving-env/bin/python); the dev container has it"
 )
 
 
-def packages(env_file=ENV_FILE):
-    """The pip requirements of the serving environment, one a string: the one reader of its package list."""
+def packages(env_file=ENV_FILE, lock_file=LOCK_FILE):
+    """The pip requirements of the serving environment, one a string: the lock's pins where there is a lock, else
+    the environment file's ranges. The one reader of the serving packages."""
+    if Path(lock_file).is_file():
+        lines = [line.split("#")[0].strip() for line in Path(lock_file).read_text(encoding="utf-8").splitlines()]
+        return [line for line in lines if line]
     import yaml
 
     environment = yaml.safe_load(Path(env_file).read_text(encoding="utf-8")) or {}
@@ -40,10 +43,10 @@ def packages(env_file=ENV_FILE):
 
 
 def python():
-    """The serving environment's Python: $AML_SERVING_PYTHON, else the dev container's; None when neither is there."""
+    """The serving environment's Python that $AML_SERVING_PYTHON names; None when it is not set or not there."""
     named = os.environ.get(PYTHON_VARIABLE)
-    path = Path(named).expanduser() if named else CONTAINER_PYTHON
-    return path if path.is_file() else None
+    path = Path(named).expanduser() if named else None
+    return path if path and path.is_file() else None
 
 
 def server_command(python_path, model_dir, port):
@@ -59,8 +62,9 @@ def serve(model_dir=MODEL_DIR, port=PORT):
     Without a serving environment or a model, one line that says how to get it."""
     found = python()
     if found is None:
-        where = os.environ.get(PYTHON_VARIABLE) or f"{CONTAINER_PYTHON} (the dev container's)"
-        print(f"error: no serving environment's Python at {where}. Fix: {MAKE_IT}.", file=sys.stderr)
+        named = os.environ.get(PYTHON_VARIABLE)
+        problem = f"no serving environment's Python at {named}" if named else f"{PYTHON_VARIABLE} is not set"
+        print(f"error: {problem}. Fix: {MAKE_IT}.", file=sys.stderr)
         return 1
     if not any(Path(model_dir).rglob("model.pt")):
         print(

@@ -28,12 +28,11 @@ TIMEOUT_S = 30  # for any one answer
 
 @pytest.fixture(scope="module")
 def serving_python():
-    """The serving environment's Python ($AML_SERVING_PYTHON, or the dev container's); a skip that says how to make
-    it where there is none (in CI a skip fails: tests/skips.py)."""
+    """The serving environment's Python ($AML_SERVING_PYTHON: the dev container sets it); a skip that says how to
+    make it where there is none (in CI a skip fails: tests/skips.py)."""
     python = serving.python()
     if python is None:
-        pytest.skip(f"no serving environment ({serving.PYTHON_VARIABLE} unset, none at {serving.CONTAINER_PYTHON}): "
-                    f"{serving.MAKE_IT}")  # fmt: skip
+        pytest.skip(f"no serving environment ({serving.PYTHON_VARIABLE} names none): {serving.MAKE_IT}")
     return python
 
 
@@ -238,3 +237,21 @@ def test_the_model_is_found_where_a_registered_model_nests_it(tmp_path):
         classifier.find_model(str(nested / "runs" / "old"), "model.bin")
     with pytest.raises(classifier.ClassifierError, match=r"^the model folder \(not set\) is not a folder"):
         classifier.find_model("", "model.pt")
+
+
+def test_the_serving_list_is_the_environment_files_pip_list_or_the_lock_where_there_is_one(tmp_path):
+    import yaml
+
+    env = yaml.safe_load(serving.ENV_FILE.read_text(encoding="utf-8"))
+    ranges = next(entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict))
+    assert serving.packages(lock_file=tmp_path / "none.txt") == ranges
+    lock = tmp_path / "serving.txt"
+    lock.write_text("# made by the lock\n--extra-index-url https://example.org/simple\ntorch==2.9.1  # pinned\n\n")
+    assert serving.packages(lock_file=lock) == ["--extra-index-url https://example.org/simple", "torch==2.9.1"]
+
+
+@pytest.mark.slow
+def test_the_serving_list_runs_as_a_file_for_pip(tmp_path):
+    result = run_script("aml/serving.py")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == serving.packages()
