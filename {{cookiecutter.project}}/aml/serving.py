@@ -1,7 +1,8 @@
 """The serving environment of src/score.py: its conda file, its packages, where its Python is; serving locally.
 
-    python aml/serving.py > serving.txt && pip install -r serving.txt    # a virtual environment of it, without conda
-    python aml/serving.py serve                                          # serve outputs/model.pt on port 5001
+    python aml/serving.py make ~/serving-env     # a virtual environment of it, without conda (or: conda env create)
+    python aml/serving.py serve                  # serve outputs/model.pt on port 5001 (AML_SERVING_PYTHON names it)
+    python aml/serving.py                        # its pip list, one requirement a line
 
 It runs as a file (it needs PyYAML alone, to read the list), so that a new environment can be made from the one list.
 """
@@ -10,6 +11,8 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
+import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,9 +26,8 @@ ENTRY_SCRIPT = "score.py"  # in src/, the folder the server (and the deployment'
 # The serving environment's Python: this variable names it (the dev container sets it: devcontainer.json).
 PYTHON_VARIABLE = "AML_SERVING_PYTHON"
 MAKE_IT = (
-    "make it (conda env create -f .azureml/serving-env.yml -p ~/serving-env, or python -m venv ~/serving-env && "
-    "python aml/serving.py > serving.txt && ~/serving-env/bin/pip install -r serving.txt) and set "
-    f"{PYTHON_VARIABLE} to its Python (~/serving-env/bin/python); the dev container has it"
+    "make it (python aml/serving.py make ~/serving-env, or conda env create -f .azureml/serving-env.yml -p "
+    f"~/serving-env) and set {PYTHON_VARIABLE} to its Python (~/serving-env/bin/python); the dev container has it"
 )
 
 
@@ -45,8 +47,27 @@ def packages(env_file=ENV_FILE, lock_file=LOCK_FILE):
 def python():
     """The serving environment's Python that $AML_SERVING_PYTHON names; None when it is not set or not there."""
     named = os.environ.get(PYTHON_VARIABLE)
-    path = Path(named).expanduser() if named else None
+    path = Path(named).expanduser().absolute() if named else None
     return path if path and path.is_file() else None
+
+
+def make(folder):
+    """Make a virtual environment of the serving list at folder with this Python (pip honours PIP_CONSTRAINT, as for
+    PyTorch's CPU build); say how to name it. Its exit status."""
+    folder = Path(folder).expanduser().absolute()
+    print(f"Making the serving environment in {folder} ...", flush=True)
+    venv.create(folder, with_pip=True)
+    python_path = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    with tempfile.TemporaryDirectory() as scratch:
+        requirements = Path(scratch, "serving.txt")
+        requirements.write_text("\n".join(packages()) + "\n", encoding="utf-8")
+        command = [str(python_path), "-m", "pip", "install", "--disable-pip-version-check", "-r", str(requirements)]
+        if subprocess.run(command).returncode != 0:
+            print("error: pip could not install the serving list (its messages are above). Fix: check the network "
+                  "(and PIP_CONSTRAINT, PIP_INDEX_URL where set), then run again.", file=sys.stderr)  # fmt: skip
+            return 1
+    print(f"Ready. Name it for the tasks and tests: {PYTHON_VARIABLE}={python_path}")
+    return 0
 
 
 def server_command(python_path, model_dir, port):
@@ -85,12 +106,16 @@ def main(argv=None):
     """Print the serving environment's pip requirements, one a line; or `serve` the model locally."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command")
+    maker = commands.add_parser("make", help="make a virtual environment of the serving list (without conda)")
+    maker.add_argument("folder", help="where, such as ~/serving-env")
     server = commands.add_parser("serve", help="serve a model with src/score.py in Azure ML's inference server")
     server.add_argument("--model-dir", default=str(MODEL_DIR), help="the folder that holds model.pt (default: outputs)")
     server.add_argument("--port", type=int, default=PORT, help=f"the port on this machine (default: {PORT})")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args.model_dir, args.port)
+    if args.command == "make":
+        return make(args.folder)
     print("\n".join(packages()))
     return 0
 
