@@ -4,7 +4,7 @@ Managed online endpoints are Azure ML SDK v2's (azure-ai-ml): an SDK v1 project 
 deployment bills every hour it exists, used or not: --dry-run says how much, --delete stops it.
 """
 
-from aml import deployment, preflight
+from aml import deployment, endpoints, preflight
 
 
 def main(argv=None):
@@ -24,7 +24,7 @@ def main(argv=None):
 
     client = ml_client.connect(workspace, args.timeout)
     if args.delete:
-        return deployment.delete(client, endpoint, args.timeout)
+        return endpoints.delete(client, endpoint, args.timeout)
     if args.invoke:
         return deployment.invoke(client, args, endpoint)
     version = args.model_version or deployment.latest_version(client, args.model_name, args.timeout)

@@ -1,6 +1,6 @@
 """Delete what this project made on Azure: its compute clusters and endpoints, or with --resource-group everything."""
 
-from aml import cleanup, deployment, login, messages, sdk
+from aml import cleanup, endpoints, login, messages, sdk
 from aml.settings import config_subscription
 
 
@@ -26,18 +26,18 @@ def main(argv=None):
     found = [cluster for cluster in clusters if cluster is not None]
     for missing in sorted(set(args.clusters) - {cluster.name for cluster in found}):
         print(f"No cluster {missing!r} in workspace {name!r}: nothing to delete.")
-    endpoints_client = cleanup.endpoint_client(connection, workspace, args.timeout)
-    endpoints = deployment.endpoints(endpoints_client, args.timeout) if endpoints_client else []
-    print("\n".join(cleanup.endpoint_lines(endpoints, endpoints_client is not None, name)))
-    if not found and not endpoints:
+    client = endpoints.client_for(connection, workspace, args.timeout)
+    serving = endpoints.listed(client, args.timeout) if client else []
+    print("\n".join(cleanup.endpoint_lines(serving, client is not None, name)))
+    if not found and not serving:
         return
     what = [f"cluster(s) {', '.join(cluster.name for cluster in found)}"] if found else []
-    what += [f"endpoint(s) {', '.join(endpoint for endpoint, _ in endpoints)}"] if endpoints else []
+    what += [f"endpoint(s) {', '.join(endpoint for endpoint, _ in serving)}"] if serving else []
     cleanup.confirm(args, f"{' and '.join(what)} of workspace {name!r}", name)
     for cluster in found:
         sdk.delete_cluster(connection, cluster, args.timeout)
-    for endpoint, _ in endpoints:
-        deployment.delete(endpoints_client, endpoint, args.timeout)
+    for endpoint, _ in serving:
+        endpoints.delete(client, endpoint, args.timeout)
     try:
         parts = messages.bounded(
             lambda: sdk.workspace_parts(connection, name), args.timeout, f"reading workspace {name!r}", ""

@@ -95,20 +95,6 @@ def plan(args):
     return workspace, name, group
 
 
-def endpoint_client(connection, workspace, timeout):
-    """An MLClient for the workspace's managed online endpoints: SDK v2's connection itself; with SDK v1 one of its
-    own where azure-ai-ml is installed (as 08-deploy.py needs it); None without it."""
-    if hasattr(connection, "online_endpoints"):
-        return connection
-    try:
-        import azure.ai.ml  # noqa: F401
-    except ImportError:
-        return None
-    from aml import ml_client
-
-    return ml_client.connect(workspace, timeout)
-
-
 def endpoint_lines(endpoints, checked, workspace):
     """A line for each managed online endpoint, with its deployments and what they cost an hour; or why none."""
     if not checked:

@@ -1,5 +1,5 @@
-"""The managed online endpoint of 08-deploy.py, with azure-ai-ml whichever the project's SDK: its flags, its
-entities (endpoint, deployment, environment, code), and creating, calling and deleting it."""
+"""The managed online endpoint of 08-deploy.py, with azure-ai-ml whichever the project's SDK: its flags, its entities
+(endpoint, deployment, environment, code), creating it and calling it (aml/endpoints.py lists and deletes them)."""
 
 import argparse
 import hashlib
@@ -8,8 +8,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from aml import costs, names, serving, settings
-from aml.downloads import MODEL_NAME
+from aml import costs, downloads, names, serving, settings
 from aml.messages import bounded, fail
 from aml.preflight import check_environment, with_local_imports
 from aml.settings import SOURCE_DIR
@@ -18,7 +17,6 @@ DEPLOYMENT_NAME = "blue"  # Azure ML's name for a first deployment (a second, "g
 ENDPOINT_PREFIX = "cifar10-"  # + a hash of the workspace: an endpoint's name must be unique in its region
 CREATE_TIMEOUT_S = 600  # for Azure to create the endpoint (its address and keys)
 DEPLOY_TIMEOUT_S = 3600  # for Azure to build the serving image and start the deployment's instances
-DELETE_TIMEOUT_S = 1200  # for Azure to delete the endpoint and its deployments
 INVOKE_TIMEOUT_S = 90  # for the endpoint's answer to one request
 SDK_NEEDED = "azure-ai-ml and azure-identity (managed online endpoints are the Azure ML SDK v2's)"
 INSTALL = "pip install 'azure-ai-ml>=1.30,<2' 'azure-identity>=1.20,<2'"
@@ -45,7 +43,8 @@ def arguments(description, argv=None):
     what.add_argument("--delete", action="store_true", help="delete the endpoint and its deployment (the cost stops)")
     parser.add_argument("--endpoint", help="the endpoint's name (default: cifar10- and a hash of the workspace's name)")
     parser.add_argument("--deployment", default=DEPLOYMENT_NAME, help=f"the deployment (default: {DEPLOYMENT_NAME})")
-    parser.add_argument("--model-name", default=MODEL_NAME, help=f"the registered model (default: {MODEL_NAME}, 07's)")
+    model = downloads.MODEL_NAME  # 07's
+    parser.add_argument("--model-name", default=model, help=f"the registered model (default: {model}, 07's)")
     parser.add_argument("--model-version", help="its version (default: the latest, looked up when deploying)")
     parser.add_argument(
         "--instance-type",
@@ -207,44 +206,3 @@ def invoke(client, args, endpoint, timeout=INVOKE_TIMEOUT_S):
     found = scoring.predictions(200, json.dumps(answer))
     for name, prediction in zip(args.invoke, found, strict=True):
         print(scoring.answer_line(name, prediction))
-
-
-def existing_endpoint(client, name, timeout):
-    """The workspace's endpoint of that name, or None."""
-    from azure.core.exceptions import ResourceNotFoundError
-
-    def get():
-        try:
-            return client.online_endpoints.get(name)
-        except ResourceNotFoundError:
-            return None
-
-    return bounded(get, timeout, f"looking up endpoint {name!r}", "run again")
-
-
-def delete(client, name, timeout):
-    """Delete the endpoint (and its deployments) and wait until it is gone; say so when there is none."""
-    if existing_endpoint(client, name, timeout) is None:
-        print(f"No endpoint {name!r} in the workspace: nothing to delete.")
-        return
-    print(f"Deleting endpoint {name!r} and its deployments (some minutes) ...", flush=True)
-    bounded(
-        lambda: client.online_endpoints.begin_delete(name=name).result(),
-        DELETE_TIMEOUT_S,
-        f"deleting endpoint {name!r}",
-        "run again",
-    )
-    print(f"Deleted endpoint {name!r}: it bills no more.")
-
-
-def endpoints(client, timeout):
-    """The workspace's managed online endpoints (name, the VM sizes and counts of their deployments)."""
-
-    def listed():
-        found = []
-        for endpoint in client.online_endpoints.list():
-            deployments = client.online_deployments.list(endpoint_name=endpoint.name)
-            found.append((endpoint.name, [(d.name, d.instance_type, d.instance_count) for d in deployments]))
-        return found
-
-    return bounded(listed, timeout, "listing the workspace's endpoints", "run again")

@@ -5,7 +5,7 @@ import json
 import re
 from types import SimpleNamespace
 
-from aml import costs, deployment, serving, settings
+from aml import costs, deployment, endpoints, serving, settings
 
 import pytest
 import yaml
@@ -165,8 +165,8 @@ def test_invoke_sends_the_pictures_as_one_json_batch_and_prints_a_line_for_each(
 
 def test_delete_removes_the_endpoint_and_says_so_when_there_is_none(capsys):
     client = Workspace(endpoints=("cifar10-test",))
-    deployment.delete(client, "cifar10-test", 10)
-    deployment.delete(client, "cifar10-test", 10)
+    endpoints.delete(client, "cifar10-test", 10)
+    endpoints.delete(client, "cifar10-test", 10)
     assert client.calls == [("delete", "cifar10-test")]
     assert capsys.readouterr().out.splitlines() == [
         "Deleting endpoint 'cifar10-test' and its deployments (some minutes) ...",
