@@ -19,7 +19,7 @@ PROJECT_FILES = {
     "tests/test_remote_error.py", "tests/test_clean_up.py", "08-deploy.py", "aml/deployment.py", "aml/endpoints.py",
     "aml/ml_client.py",
     "aml/serving.py", "aml/scoring.py", "src/classifier.py", "src/score.py", ".azureml/serving-env.yml",
-    "tests/test_serving.py", "tests/test_deploy.py", "tests/test_operations.py", "tests/azure_answers.py",
+    "tests/test_serving.py", "tests/test_deploy.py", "docs/serving-answer.svg", "tests/test_operations.py", "tests/azure_answers.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/train.py", "src/checkpoints.py",
     "src/device.py", "src/distributed.py", "src/flags.py", "src/installed.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
     "src/predict.py", "tests/test_predict.py", "tests/test_download_model.py", "tests/test_downloads.py",

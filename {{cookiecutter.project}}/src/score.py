@@ -35,7 +35,7 @@ def init():
     model = classifier.find_model(os.environ.get(MODEL_DIR_VARIABLE, ""), MODEL_FILE)
     print(f"Serving the model {model}", flush=True)
     net = classifier.load_model(model)
-    torch.set_grad_enabled(False)  # inference only, in every request's thread
+    classifier.ready_to_serve()
 
 
 @rawhttp
