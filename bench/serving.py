@@ -129,7 +129,8 @@ class running_server:
         with open(self.log, "w") as output:
             self.process = subprocess.Popen(serving.server_command(self.python, self.model_dir, port),
                                             cwd=self.project / "src", stdout=output, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, env=serving.server_environment(),
+                                            start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             try:

@@ -51,6 +51,12 @@ def python():
     return path if path and path.is_file() else None
 
 
+def server_environment():
+    """The environment variables for the server: these, without PYTHONPATH and PYTHONHOME (paths meant for another
+    Python would mix its packages into the serving environment's)."""
+    return {name: value for name, value in os.environ.items() if name not in ("PYTHONPATH", "PYTHONHOME")}
+
+
 def make(folder):
     """Make a virtual environment of the serving list at folder with this Python (pip honours PIP_CONSTRAINT, as for
     PyTorch's CPU build); say how to name it. Its exit status."""
@@ -97,7 +103,7 @@ def serve(model_dir=MODEL_DIR, port=PORT):
     command = server_command(found, Path(model_dir).resolve(), port)
     print(f"Serving {model_dir} with score.py at http://127.0.0.1:{port}/score (stop it with Ctrl-C)", flush=True)
     try:
-        return subprocess.run(command, cwd=SOURCE_DIR).returncode
+        return subprocess.run(command, cwd=SOURCE_DIR, env=server_environment()).returncode
     except KeyboardInterrupt:
         return 0
 

@@ -65,7 +65,7 @@ def server(serving_python, trained, tmp_path_factory):
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            env={**serving.server_environment(), "PYTHONDONTWRITEBYTECODE": "1"},
             start_new_session=True,
         )
     try:
