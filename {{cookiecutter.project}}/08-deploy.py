@@ -4,13 +4,14 @@ Managed online endpoints are Azure ML SDK v2's (azure-ai-ml): an SDK v1 project 
 deployment bills every hour it exists, used or not: --dry-run says how much, --delete stops it.
 """
 
-from aml import deployment, endpoints, preflight
+from aml import deployment, endpoints, preflight, scoring
 
 
 def main(argv=None):
     """Deploy the model (or --dry-run: show it, offline), --invoke the endpoint with pictures, or --delete it."""
     args = deployment.arguments(__doc__, argv)
     deployment.require_sdk_v2()
+    body = scoring.request_body(args.invoke) if args.invoke else None  # the pictures read before any login
     if not args.invoke and not args.delete:
         deployment.check_serving()
     workspace = preflight.check(workspace=not args.dry_run)
@@ -26,7 +27,7 @@ def main(argv=None):
     if args.delete:
         return endpoints.delete(client, endpoint, args.timeout)
     if args.invoke:
-        return deployment.invoke(client, args, endpoint)
+        return deployment.invoke(client, args, endpoint, body)
     version = args.model_version or deployment.latest_version(client, args.model_name, args.timeout)
     model = deployment.model_reference(args.model_name, version)
     deployment.describe(args, endpoint, model)

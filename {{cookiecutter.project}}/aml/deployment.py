@@ -186,11 +186,11 @@ def deploy(client, args, endpoint, model):
     print("Call it: python 08-deploy.py --invoke IMAGE; it bills every hour until: python 08-deploy.py --delete")
 
 
-def invoke(client, args, endpoint, timeout=INVOKE_TIMEOUT_S):
-    """Send the pictures to the endpoint as one JSON batch (the SDK's invoke); print a line for each."""
+def invoke(client, args, endpoint, body, timeout=INVOKE_TIMEOUT_S):
+    """Send the pictures (body: scoring.request_body's batch) to the endpoint with the SDK's invoke; print a line for
+    each."""
     from aml import scoring
 
-    body = scoring.request_body(args.invoke)
     with tempfile.TemporaryDirectory() as folder:
         request = Path(folder, "request.json")
         request.write_bytes(body)

@@ -8,6 +8,7 @@
 
 import argparse
 import base64
+import io
 import json
 import sys
 import urllib.error
@@ -19,13 +20,23 @@ TIMEOUT_S = 30  # for the server's answer to one request
 
 
 def request_body(paths):
-    """The JSON batch that score.py takes: {"images": [base64 of each file's bytes]}; a missing file stops."""
+    """The JSON batch that score.py takes: {"images": [base64 of each file's bytes]}; a file that is missing or no
+    picture Pillow reads stops with one line, before anything is sent."""
+    from PIL import Image, UnidentifiedImageError
+
     images = []
     for path in paths:
         try:
-            images.append(base64.b64encode(Path(path).read_bytes()).decode("ascii"))
+            data = Path(path).read_bytes()
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
         except OSError as err:
-            raise SystemExit(f"error: {path} cannot be read ({err.strerror}). Fix: name an image file.") from None
+            if isinstance(err, UnidentifiedImageError):
+                problem = "is not an image in a format Pillow reads"
+            else:
+                problem = f"cannot be read ({err.strerror or err})"
+            raise SystemExit(f"error: {path} {problem}. Fix: name an image file (PNG, JPEG), of any size.") from None
+        images.append(base64.b64encode(data).decode("ascii"))
     return json.dumps({"images": images}).encode()
 
 

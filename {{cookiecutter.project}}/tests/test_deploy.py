@@ -63,3 +63,15 @@ def test_a_serving_environment_without_the_server_stops_the_dry_run_naming_it(pr
         "azureml-inference-server-http",
         "fix: add '- azureml-inference-server-http' under pip: in .azureml/serving-env.yml",
     ]
+
+
+@pytest.mark.slow
+def test_invoke_with_a_file_that_is_no_picture_stops_before_any_login(project_copy, offline, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a cat, honest")
+    env, network_log = offline
+    result = run_script("08-deploy.py", "--invoke", str(notes), cwd=project_copy, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and not network_log.exists()
+    assert result.stderr.splitlines() == [
+        f"error: {notes} is not an image in a format Pillow reads. Fix: name an image file (PNG, JPEG), of any size."
+    ]

@@ -5,7 +5,7 @@ import json
 import re
 from types import SimpleNamespace
 
-from aml import costs, deployment, endpoints, serving, settings
+from aml import costs, deployment, endpoints, scoring, serving, settings
 
 import pytest
 import yaml
@@ -154,11 +154,14 @@ def test_without_a_registered_model_deploying_stops_naming_07():
 
 
 def test_invoke_sends_the_pictures_as_one_json_batch_and_prints_a_line_for_each(tmp_path, capsys):
+    from PIL import Image
+
     pictures = [tmp_path / "a.png", tmp_path / "b.jpg"]
     for path in pictures:
-        path.write_bytes(b"picture bytes")
+        Image.new("RGB", (40, 30), "green").save(path)
     client = Workspace(endpoints=("cifar10-test",))
-    deployment.invoke(client, deployment.arguments("test", ["--invoke", *map(str, pictures)]), "cifar10-test")
+    args = deployment.arguments("test", ["--invoke", *map(str, pictures)])
+    deployment.invoke(client, args, "cifar10-test", scoring.request_body(args.invoke))
     assert client.calls == [("invoke", "cifar10-test", "blue")]
     assert capsys.readouterr().out.splitlines() == [f"{path}: cat 75.0%, dog 25.0%, plane 0.0%" for path in pictures]
 
