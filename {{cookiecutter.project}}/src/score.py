@@ -3,10 +3,9 @@
 Azure ML's inference server (azmlinfsrv, locally; a managed online endpoint, on Azure) runs it from src/, with the
 model's folder in AZUREML_MODEL_DIR. POST to /score either one picture as the body (PNG, JPEG or any format Pillow
 reads, as image/png, image/jpeg or any Content-Type but JSON; any size: its middle square is scaled to 32x32, as
-predict.py does), answered
-{"class": ..., "probabilities": {class: p, ...}}, or a batch as JSON, {"images": [base64 of a picture, ...]}, answered
-{"predictions": [{"class": ..., "probabilities": ...}, ...]}. A request it cannot classify gets a 4xx answer,
-{"error": "one line"}, and the server goes on serving.
+predict.py does), answered {"class": ..., "probabilities": {class: p, ...}}, or a batch as JSON, {"images": [base64
+of a picture, ...]}, answered {"predictions": [{"class": ..., "probabilities": ...}, ...]}. A request it cannot
+classify gets a 4xx answer, {"error": "one line"}, and the server goes on serving.
 """
 
 import base64

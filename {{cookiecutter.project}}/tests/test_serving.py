@@ -157,6 +157,13 @@ def huge_png():
         ("not JSON", b"{images", "application/json", 400, 'the JSON body must be {"images": ['),
         ("not base64", b'{"images": ["@@"]}', "application/json", 400, "images[0] is not base64"),
         ("bad picture in a batch", b'{"images": ["AAAA"]}', "application/json", 400, "images[0] is not an image"),
+        (
+            "too many pictures",
+            json.dumps({"images": ["AAAA"] * 257}).encode(),
+            "application/json",
+            413,
+            "257 pictures in one request, over 256",
+        ),
     ],
 )
 def test_a_bad_request_gets_a_4xx_with_one_line_and_the_next_request_is_answered(
