@@ -469,8 +469,8 @@ def test_serve_task_without_a_serving_environment_says_how_to_make_one(tmp_path)
                             env=variables, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 1 and result.stdout == ""
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"error: no serving environment's Python at {missing}. Fix: make it (conda env create -f "
-                           ".azureml/serving-env.yml"), line
+    assert line.startswith(f"error: no serving environment's Python at {missing}. Fix: make it (python aml/serving.py "
+                           "make ~/serving-env, or conda env create -f .azureml/serving-env.yml"), line
 
 
 PYTORCH = ("torch", "torchvision")

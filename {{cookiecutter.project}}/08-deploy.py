@@ -9,11 +9,11 @@ from aml import deployment, endpoints, preflight, scoring
 
 def main(argv=None):
     """Deploy the model (or --dry-run: show it, offline), --invoke the endpoint with pictures, or --delete it."""
-    args = deployment.arguments(__doc__, argv)
-    deployment.require_sdk_v2()
-    body = scoring.request_body(args.invoke) if args.invoke else None  # the pictures read before any login
+    args = deployment.arguments(__doc__, argv)  # offline first: the flags, the pictures, the serving environment
+    body = scoring.request_body(args.invoke) if args.invoke else None
     if not args.invoke and not args.delete:
         deployment.check_serving()
+    deployment.require_sdk_v2()
     workspace = preflight.check(workspace=not args.dry_run)
     config = workspace[1] if workspace else deployment.config_if_any()
     endpoint = args.endpoint or deployment.endpoint_name(config)
