@@ -10,7 +10,7 @@ from aml import deployment, endpoints, preflight, scoring
 def main(argv=None):
     """Deploy the model (or --dry-run: show it, offline), --invoke the endpoint with pictures, or --delete it."""
     args = deployment.arguments(__doc__, argv)  # offline first: the flags, the pictures, the serving environment
-    body = scoring.request_body(args.invoke) if args.invoke else None
+    body = scoring.request_body(scoring.read_pictures(args.invoke)) if args.invoke else None
     if not args.invoke and not args.delete:
         deployment.check_serving()
     deployment.require_sdk_v2()

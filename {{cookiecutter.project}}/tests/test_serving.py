@@ -6,6 +6,7 @@ import http.client
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -211,16 +212,21 @@ def test_the_scoring_client_prints_a_line_per_picture_and_draws_the_answer(serve
     files = [tmp_path / "wide.png", tmp_path / "photo.jpg"]
     files[0].write_bytes(picture_bytes((90, 40), "PNG"))
     files[1].write_bytes(picture_bytes((50, 70), "JPEG"))
-    plot = tmp_path / "answer.png"
-    scoring.main([*map(str, files), "--url", url, "--plot", str(plot)])
+    plot = tmp_path / "answer.svg"
+    scoring.main(["--sample", *map(str, files), "--url", url, "--plot", str(plot)])
     lines = capsys.readouterr().out.splitlines()
-    label = "|".join(classifier.CLASSES)
-    for line, path in zip(lines, files, strict=False):
-        assert line.startswith(f"{path}: ") and len(line.split(", ")) == 3, line
-        assert all(part.rsplit(" ", 1)[0].split(": ")[-1] in label.split("|") for part in line.split(", "))
-    assert lines[2] == f"See the answer: open {plot}"
-    with Image.open(plot) as image:
-        assert image.format == "PNG" and image.size == (800, 300)
+    shown = rf"(?:{'|'.join(classifier.CLASSES)}) \d+\.\d%"
+    for line, name in zip(lines, ["sample.png", *map(str, files)], strict=False):
+        assert re.fullmatch(rf"{re.escape(name)}: {shown}, {shown}, {shown}", line), line
+    assert lines[3:] == [f"See the answer: open {plot}"]
+    drawn = plot.read_text(encoding="utf-8")
+    assert drawn.startswith("<?xml") and "sample.png" in drawn and "score.py's answer: " in drawn
+    assert not any(line != line.rstrip() for line in drawn.splitlines())  # the lint's rule for text files
+    scoring.draw_answer(scoring.sample(), {"class": "cat", "probabilities": dict.fromkeys(classifier.CLASSES, 0.1)},
+                        tmp_path / "again.svg")  # fmt: skip
+    scoring.draw_answer(scoring.sample(), {"class": "cat", "probabilities": dict.fromkeys(classifier.CLASSES, 0.1)},
+                        tmp_path / "same.svg")  # fmt: skip
+    assert (tmp_path / "again.svg").read_bytes() == (tmp_path / "same.svg").read_bytes()  # the same drawing each time
 
 
 def test_the_scoring_client_without_a_server_says_so_in_one_line(tmp_path):

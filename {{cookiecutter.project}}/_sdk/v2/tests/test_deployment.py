@@ -161,7 +161,7 @@ def test_invoke_sends_the_pictures_as_one_json_batch_and_prints_a_line_for_each(
         Image.new("RGB", (40, 30), "green").save(path)
     client = Workspace(endpoints=("cifar10-test",))
     args = deployment.arguments("test", ["--invoke", *map(str, pictures)])
-    deployment.invoke(client, args, "cifar10-test", scoring.request_body(args.invoke))
+    deployment.invoke(client, args, "cifar10-test", scoring.request_body(scoring.read_pictures(args.invoke)))
     assert client.calls == [("invoke", "cifar10-test", "blue")]
     assert capsys.readouterr().out.splitlines() == [f"{path}: cat 75.0%, dog 25.0%, plane 0.0%" for path in pictures]
 
