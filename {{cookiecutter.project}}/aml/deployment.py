@@ -19,7 +19,7 @@ CREATE_TIMEOUT_S = 600  # for Azure to create the endpoint (its address and keys
 DEPLOY_TIMEOUT_S = 3600  # for Azure to build the serving image and start the deployment's instances
 INVOKE_TIMEOUT_S = 90  # for the endpoint's answer to one request
 SDK_NEEDED = "azure-ai-ml and azure-identity (managed online endpoints are the Azure ML SDK v2's)"
-INSTALL = "pip install 'azure-ai-ml>=1.30,<2' 'azure-identity>=1.20,<2'"
+INSTALL = "pip install azure-ai-ml azure-identity"
 
 
 def require_sdk_v2():
