@@ -12,13 +12,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements-dev.txt"
+# The serving environment the project's score.py runs in, its own (Azure ML's inference server does not start beside
+# azure-ai-ml and MLflow): the project's own list (aml/serving.py prints it), with the pins of serving-constraints.txt.
+SERVING_VENV = ROOT / ".venv-serving"
+SERVING_LIST = ROOT / "{{cookiecutter.project}}" / "aml" / "serving.py"
+SERVING_CONSTRAINTS = ROOT / "serving-constraints.txt"
+SERVING_VARIABLE = "AML_SERVING_PYTHON"  # where the project's tests find it (aml/serving.py's PYTHON_VARIABLE)
 DEMO_DIR = ROOT / "build" / "demo"
 DEMO_TRAINING = ["--synthetic", "2000", "--log-interval", "100"]
 
 
-def venv_python():
-    """The interpreter of the contributors' virtual environment."""
-    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+def venv_python(venv=VENV):
+    """The interpreter of a virtual environment (default: the contributors')."""
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
 def ensure_venv():
@@ -38,6 +44,32 @@ def ensure_venv():
                          "Fix: make sure the package index can be reached, then run the command again.")
     stamp.write_text(wanted)
     return venv_python()
+
+
+def ensure_serving_venv(python):
+    """Create .venv-serving with the project's serving list (read by `python`, which has PyYAML) and the pins of
+    serving-constraints.txt, again only when either changes; return its interpreter."""
+    listed = subprocess.run([str(python), str(SERVING_LIST)], capture_output=True, text=True)
+    if listed.returncode != 0:
+        raise SystemExit(f"error: {SERVING_LIST} could not print the serving list: {listed.stderr.strip()}. "
+                         "Fix: run it by hand to see why.")
+    stamp = SERVING_VENV / "requirements.sha256"
+    wanted = hashlib.sha256((listed.stdout + SERVING_CONSTRAINTS.read_text()).encode()).hexdigest()
+    serving_python = venv_python(SERVING_VENV)
+    if serving_python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return serving_python
+    if not serving_python.exists():
+        print(f"Creating {SERVING_VENV} (the serving environment) ...", flush=True)
+        venv.create(SERVING_VENV, with_pip=True)
+    requirements = SERVING_VENV / "serving.txt"
+    requirements.write_text(listed.stdout)
+    install = subprocess.run([str(serving_python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                              "-r", str(requirements), "-c", str(SERVING_CONSTRAINTS)])
+    if install.returncode != 0:
+        raise SystemExit("error: pip could not install the serving environment (its messages are above). "
+                         "Fix: make sure the package index can be reached, then run the command again.")
+    stamp.write_text(wanted)
+    return serving_python
 
 
 def demo(output_dir=DEMO_DIR):
@@ -64,14 +96,18 @@ def main(argv=None):
     parser.add_argument("command", choices=["demo", "test"])
     parser.add_argument("--output", default=str(DEMO_DIR), help="demo: where to bake (default: build/demo)")
     parser.add_argument("--current-python", action="store_true",
-                        help="use this interpreter and its packages; make no .venv, install nothing")
+                        help="use this interpreter and its packages; make no .venv, install nothing (the serving "
+                             f"environment's tests then need {SERVING_VARIABLE})")
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo" and rest:
         parser.error(f"demo takes no arguments: {' '.join(rest)}")
     if not args.current_python:
         python = ensure_venv()
+        env = dict(os.environ)
+        if args.command == "test" and not env.get(SERVING_VARIABLE):  # one set by hand is kept
+            env[SERVING_VARIABLE] = str(ensure_serving_venv(python))
         command = [str(python), str(ROOT / "dev.py"), args.command, "--current-python", "--output", args.output, *rest]
-        return subprocess.run(command, cwd=ROOT).returncode
+        return subprocess.run(command, cwd=ROOT, env=env).returncode
     return demo(args.output) if args.command == "demo" else test(rest)
 
 

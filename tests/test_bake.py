@@ -17,7 +17,10 @@ PROJECT_FILES = {
     "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",
     "06-run-pytorch-data.py", "07-download-model.py", "99-clean-up.py", "aml/downloads.py", "aml/models.py",
     "aml/quota.py", "aml/cleanup.py", "aml/remote_error.py",
-    "tests/test_remote_error.py", "tests/test_clean_up.py", "tests/test_operations.py", "tests/azure_answers.py",
+    "tests/test_remote_error.py", "tests/test_clean_up.py", "08-deploy.py", "aml/deployment.py", "aml/endpoints.py",
+    "aml/ml_client.py",
+    "aml/serving.py", "aml/scoring.py", "src/classifier.py", "src/score.py", ".azureml/serving-env.yml",
+    "tests/test_serving.py", "tests/test_deploy.py", "docs/serving-answer.svg", "tests/test_operations.py", "tests/azure_answers.py",
     "src/.amlignore", "src/data.py", "src/hello.py", "src/model.py", "src/train.py", "src/checkpoints.py",
     "src/device.py", "src/distributed.py", "src/flags.py", "src/installed.py", "src/outputs.py", "src/paths.py", "src/tracking.py",
     "src/predict.py", "tests/test_predict.py", "tests/test_download_model.py", "tests/test_downloads.py",
@@ -29,11 +32,14 @@ PROJECT_FILES = {
     ".github/workflows/tests.yml", ".github/workflows/lock.yml", ".pre-commit-config.yaml", "ruff.toml", ".cookiecutter.json", ".gitattributes",
 }
 TRAIN_WORKFLOW = ".github/workflows/train-on-azure.yml"  # only when github_train_workflow is yes
-SDK_FILES = {"v1": set(), "v2": {"job.yml", "tests/test_mlflow_environment.py"}}
+SDK_FILES = {"v1": set(), "v2": {"job.yml", "tests/test_mlflow_environment.py", "tests/test_deployment.py"}}
 # ${{ github.ref }} in a workflow, ${{inputs.data}} in an Azure ML command: GitHub's and Azure ML's, not Jinja
 EXPRESSION = re.compile(r"\$\{\{[^{}%#]+\}\}")
 # The SDK each choice uses, and the one it must not
 SDK_MODULES = {"v1": ("azureml", "azure"), "v2": ("azure", "azureml")}
+# Managed online endpoints are SDK v2's alone: a v1 project deploys (and 99 finds its endpoints) with azure-ai-ml too,
+# in these files only
+DEPLOYMENT_FILES = {"08-deploy.py", "aml/deployment.py", "aml/endpoints.py", "aml/ml_client.py", "tests/test_deploy.py"}
 UPDATES_SECTION = "### Updates from the template"  # the one part of the README that names the template's tool
 WORKSPACE = {"subscription_id": "01234567-89ab-cdef-0123-456789abcdef", "resource_group": "ml-rg",
              "workspace_name": "ml-ws", "region": "westeurope"}
@@ -68,6 +74,8 @@ def verify_sdk_imports(project, sdk):
     used, other = SDK_MODULES[sdk]
     imported = set()
     for path in project.rglob("*.py"):
+        if sdk == "v1" and path.relative_to(project).as_posix() in DEPLOYMENT_FILES:
+            continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 imported |= {alias.name.split(".")[0] for alias in node.names}
@@ -190,7 +198,10 @@ def test_train_py_is_a_short_recipe_in_the_tutorials_order_and_the_layers_stay_a
     for path in project.glob("[0-9][0-9]-*.py"):  # each script: the helper layer, never src/ or another script
         assert local_imports(path, root_modules | src_modules) <= {"aml"}, path
     sdk_module = {"v1": "azureml", "v2": "azure"}[sdk]
-    for path in (project / "aml").glob("*.py"):  # the SDK is imported by the helper layer's per-SDK modules only
+    # the SDK is imported by the helper layer's per-SDK modules only, and azure-ai-ml by those of the endpoints
+    # (managed online endpoints are SDK v2's, whichever the project's SDK)
+    per_sdk = {"sdk", "login", "submission", "models"} | ({"deployment", "endpoints", "ml_client"} if sdk == "v2" else set())
+    for path in (project / "aml").glob("*.py"):
         text = path.read_text()
         uses_sdk = re.search(rf"^\s*(from|import) {sdk_module}\b", text, re.M) is not None
-        assert not uses_sdk or path.stem in {"sdk", "login", "submission", "models"}, path
+        assert not uses_sdk or path.stem in per_sdk, path

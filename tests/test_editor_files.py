@@ -35,7 +35,9 @@ IMAGE_TASKS = {"Predict images"}  # run on the file open in the editor: an image
 LINT_TASK = {"Lint": ["aml/lint.py"]}
 # Runs uv against PyPI: tests/test_lock_files.py runs aml/lock.py itself and compares what it makes
 LOCK_TASK = {"Lock the environment": ["aml/lock.py"]}
-SERVER_TASKS = {"v1": set(), "v2": {"Show metrics locally"}}  # run until stopped: tested on their own
+# run until stopped, or talk to one that runs: tested on their own
+SERVER_TASKS = {"v1": set(), "v2": {"Show metrics locally"}}
+SERVING_TASKS = {"Serve model locally", "Send a sample image to the local server"}
 METRICS_UI = "http://127.0.0.1:5000"
 
 
@@ -94,7 +96,9 @@ def test_template_tasks_json_is_valid_by_vscodes_schema():
 def test_every_launch_configuration_and_task_names_files_that_exist(project):
     launch = load_jsonc(project / ".vscode/launch.json")
     for configuration in launch["configurations"]:
-        if configuration["program"] != "${file}":
+        if "module" in configuration:  # run as python -m: a module of the serving environment (tested by F5 on it)
+            assert configuration["module"] == "azureml_inference_server_http.amlserver", configuration["name"]
+        elif configuration["program"] != "${file}":
             assert Path(resolve_vscode(configuration["program"], vscode_variables(project))).is_file(), configuration["name"]
         assert Path(resolve_vscode(configuration["cwd"], vscode_variables(project))).is_dir(), configuration["name"]
     for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]:
@@ -107,7 +111,8 @@ def test_devcontainer_is_built_from_the_cloud_runs_environment_file(project):
     dockerfile = (project / ".devcontainer" / container["build"]["dockerfile"]).read_text()
     context = (project / ".devcontainer" / container["build"]["context"]).resolve()
     copied = re.findall(r"^COPY (\S+) ", dockerfile, re.M)
-    assert copied == ["${LOCK}", ".azureml/pytorch-env.yml"] and (context / copied[1]).is_file()
+    assert copied == ["${LOCK}", ".azureml/pytorch-env.yml", ".azureml/lock/serving.txt", ".azureml/serving-env.yml"]
+    assert all((context / name).is_file() for name in copied[1:])
     assert (context / container["build"]["args"]["LOCK"]).is_file()
     assert "conda env create --file /tmp/pytorch-env.yml" in dockerfile
     assert "ENV_FILE = ROOT / \".azureml\" / \"pytorch-env.yml\"" in (project / "aml" / "lock_files.py").read_text()
@@ -141,11 +146,22 @@ def dockerfile_instructions(project):
     return [tuple(line.split(None, 1)) for line in joined.splitlines() if line.strip()]
 
 
-def environment_run(project):
-    """The arguments of the RUN that creates the conda environment."""
+def environment_run(project, env_file="pytorch-env.yml"):
+    """The arguments of the RUN that creates the conda environment of env_file (the training one by default)."""
     [run] = [args for keyword, args in dockerfile_instructions(project)
-             if keyword == "RUN" and "conda env create" in args]
+             if keyword == "RUN" and f"conda env create --file /tmp/{env_file}" in args]
     return run
+
+
+def test_the_container_has_the_serving_environment_where_aml_serving_python_names_it(cpu_project):
+    """The serving environment is built from its own file in its own layer, at the versions of its own lock, no
+    download cache, the container user's; devcontainer.json names its Python for the project."""
+    run = environment_run(cpu_project, "serving-env.yml")
+    prefix = re.search(r"--prefix (\S+)", run)[1]
+    python = load_jsonc(cpu_project / ".devcontainer/devcontainer.json")["containerEnv"]["AML_SERVING_PYTHON"]
+    assert python == f"{prefix}/bin/python" and prefix != environment_run(cpu_project).split("--prefix ")[1].split()[0]
+    assert "PIP_CONSTRAINT=/tmp/serving.lock.txt " in run and "PIP_NO_CACHE_DIR=1 " in run
+    assert run.index("conda env create") < run.index("conda clean --all --yes") < run.index(f"chown -R vscode:conda {prefix}")
 
 
 def test_conda_builds_from_conda_forge_only_without_the_defaults_channel(cpu_project, tmp_path):
@@ -266,7 +282,7 @@ def run_task(task, project, timeout, python=None, more_args=(), file=None):
 @pytest.mark.slow
 def test_every_task_succeeds_offline_or_fails_fast_asking_for_azure(project):
     tasks = {task["label"]: task for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]}
-    servers = SERVER_TASKS[load_jsonc(project / ".cookiecutter.json")["cookiecutter"]["sdk"]]
+    servers = SERVER_TASKS[load_jsonc(project / ".cookiecutter.json")["cookiecutter"]["sdk"]] | SERVING_TASKS
     assert set(tasks) == AZURE_TASKS | LOCAL_TASKS | set(LINT_TASK) | set(LOCK_TASK) | servers
     for label, task in tasks.items():
         if label in servers:
@@ -298,10 +314,10 @@ def open_image(project):
     return path
 
 
-def start_task(task, project, output):
+def start_task(task, project, output, more_args=()):
     """Start a tasks.json task that runs until stopped, as VS Code would, in a process group of its own."""
     task = resolve_vscode(task, vscode_variables(project))
-    return subprocess.Popen([task["command"], *task.get("args", [])], cwd=project, stdout=output,
+    return subprocess.Popen([task["command"], *task.get("args", []), *more_args], cwd=project, stdout=output,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -378,6 +394,77 @@ def test_show_metrics_task_serves_the_metrics_of_a_local_training_run_until_stop
             server.wait(timeout=30)
     assert stopped, "processes of the task were still running 30 s after SIGTERM"
     assert answers(METRICS_UI)[0] == 0
+
+
+def stop_task(server):
+    """Terminate Task: SIGTERM to the task's process group, then SIGKILL after 30 s; whether it all stopped in time."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=30)
+    stopped = group_is_gone(server.pid, 30)
+    if not stopped:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+    return stopped
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sdk", local_extensions.SDKS)
+def test_serve_task_serves_the_trained_model_until_stopped_and_the_send_task_gets_its_answer(tmp_path, sdk):
+    """"Serve model locally" starts Azure ML's inference server in the serving environment (AML_SERVING_PYTHON) on
+    outputs/model.pt; VS Code's background pattern sees it ready; "Send a sample image to the local server" prints the
+    sample's three likeliest classes; Terminate Task stops the server and its worker."""
+    python = os.environ.get("AML_SERVING_PYTHON")
+    if not python or not Path(python).is_file():
+        pytest.skip("no serving environment: set AML_SERVING_PYTHON to its Python (python3 dev.py test makes one)")
+    project = bake(tmp_path / "baked", sdk=sdk)
+    tasks = {task["label"]: task for task in load_jsonc(project / ".vscode/tasks.json")["tasks"]}
+    without_model = run_task(tasks["Serve model locally"], project, timeout=60)
+    assert without_model.returncode == 1 and without_model.stderr.startswith("error: there is no model.pt in ")
+    trained = run_task(tasks["Train locally"], project, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    task, port = tasks["Serve model locally"], free_port()
+    assert task["isBackground"] is True and task["args"] == ["aml/serving.py", "serve"]
+    log = tmp_path / "task.log"
+    with open(log, "w") as output:
+        server = start_task(task, project, output, more_args=["--port", str(port)])  # the task's 5001 may be taken
+    try:
+        background = task["problemMatcher"]["background"]
+        deadline = time.monotonic() + 120
+        while not re.search(background["endsPattern"], log.read_text()):
+            assert server.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "no worker ready within 120 s:\n" + log.read_text()[-3000:]
+            time.sleep(0.5)
+        assert re.search(background["beginsPattern"], log.read_text())
+        sent = run_task(tasks["Send a sample image to the local server"], project, timeout=120,
+                        more_args=["--url", f"http://127.0.0.1:{port}/score"])
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        assert re.fullmatch(r"sample\.png: (\w+ \d+\.\d%, ){2}\w+ \d+\.\d%\n", sent.stdout)
+    finally:
+        stopped = stop_task(server)
+    assert stopped, "processes of the task were still running 30 s after SIGTERM"
+
+
+def test_serve_task_without_a_serving_environment_says_how_to_make_one(tmp_path):
+    project = bake(tmp_path)
+    [task] = [t for t in load_jsonc(project / ".vscode/tasks.json")["tasks"] if t["label"] == "Serve model locally"]
+    missing = tmp_path / "nowhere" / "python"
+    variables = {**os.environ, "AML_SERVING_PYTHON": str(missing)}
+    task = resolve_vscode(task, vscode_variables(project))
+    result = subprocess.run([task["command"], *task["args"]], cwd=project, capture_output=True, text=True,
+                            env=variables, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: no serving environment's Python at {missing}. Fix: make it (python aml/serving.py "
+                           "make ~/serving-env, or conda env create -f .azureml/serving-env.yml"), line
 
 
 PYTORCH = ("torch", "torchvision")

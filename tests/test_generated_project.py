@@ -1,4 +1,5 @@
 """The contributors' commands work: the demo bakes a project and trains it offline; the benchmark runs."""
+import os
 import re
 import statistics
 import subprocess
@@ -49,3 +50,29 @@ def test_benchmark_runs_all_three_variants_and_prints_the_ratios(tmp_path):
 
 
 VARIANTS = ("tutorial", "generated", "floor")
+
+
+@pytest.mark.slow
+def test_serving_benchmark_prints_latency_and_throughput_beside_the_floor_from_its_own_figures():
+    """bench/serving.py through the real server: p50 <= p99 on both paths, images/s of both, and the ratio it prints
+    is that of the figures printed above it (no duration is asserted)."""
+    serving_python = os.environ.get("AML_SERVING_PYTHON")
+    if not serving_python or not os.path.isfile(serving_python):
+        pytest.skip("no serving environment: set AML_SERVING_PYTHON to its Python (python3 dev.py test makes one)")
+    result = subprocess.run([sys.executable, str(TEMPLATE / "bench" / "serving.py"), "--requests", "60", "--batches",
+                             "4", "--batch-size", "16"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert re.search(rf"^machine: {os.cpu_count()} cores; server: azmlinfsrv, 1 sync worker", result.stdout, re.M)
+    single = re.search(r"^one 32x32 PNG per request, 60 requests: server p50 (\d+\.\d\d) ms, p99 (\d+\.\d\d) ms; "
+                       r"floor p50 (\d+\.\d\d) ms, p99 (\d+\.\d\d) ms$", result.stdout, re.M)
+    assert single, result.stdout
+    server_p50, server_p99, floor_p50, floor_p99 = map(float, single.groups())
+    assert 0 < server_p50 <= server_p99 and 0 < floor_p50 <= floor_p99
+    batch = re.search(r"^16 PNGs per request, 4 requests: server (\d+) images/s; floor (\d+) images/s$",
+                      result.stdout, re.M)
+    assert batch, result.stdout
+    server, floor = map(int, batch.groups())
+    ratio = float(re.search(r"^batch: server / floor = (\d+\.\d)%$", result.stdout, re.M).group(1))
+    assert server > 0 and floor > 0
+    assert ratio == pytest.approx(100 * server / floor, abs=0.1 + 100 * (0.5 / floor + 0.5 * server / floor**2))
+    assert "load average before" in result.stdout and "load average after" in result.stdout

@@ -137,13 +137,16 @@ def test_every_command_a_workflow_runs_exists_in_the_project(project, name):
 def test_test_workflow_runs_the_readmes_test_command_after_installing_the_environment(project):
     steps = [step for job, step in steps_of(project, "tests.yml") if job == "tests"]
     runs = [step.get("run") for step in steps if "run" in step]
-    assert runs == ["bash .devcontainer/post-create.sh", "python -m pytest"]
+    assert runs == ["bash .devcontainer/post-create.sh", "python aml/serving.py make ../serving-env", "python -m pytest"]
     assert steps[2]["env"] == {"PYTHON": "python"}  # post-create.sh installs into the runner's Python
+    # the serving environment, its own, from its lock (PyTorch's CPU build); the tests that serve the model find it
+    assert "env" not in steps[3]
+    assert steps[4]["env"] == {"AML_SERVING_PYTHON": "../serving-env/bin/python"}
     assert runs[-1] in readme_commands(project, "Tests")
     tests = workflow(project, "tests.yml")
     assert "env" not in tests["jobs"]["tests"]  # the CPU build of torch: post-create.sh installs .azureml/lock/cpu.txt
     assert steps[1]["with"]["cache"] == "pip"
-    assert cache_paths(steps[1]) == [".azureml/lock/cpu.txt", ".azureml/lock/dev-tools.txt"]
+    assert cache_paths(steps[1]) == [".azureml/lock/cpu.txt", ".azureml/lock/dev-tools.txt", ".azureml/lock/serving.txt"]
     assert pip_install_arguments(["bash", ".devcontainer/post-create.sh"], project) == [
         "--disable-pip-version-check", "--progress-bar", "off", "-r", ".azureml/lock/cpu.txt",
         "-r", ".azureml/lock/dev-tools.txt"]

@@ -1,11 +1,17 @@
 """F5 for real: the baked launch.json runs under debugpy's own debug adapter, spoken to over DAP as VS Code does."""
+import contextlib
+import io
 import json
 import os
 import queue
+import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import types
+import urllib.request
 
 import json5
 import pytest
@@ -204,3 +210,132 @@ def test_f5_configuration_stops_at_the_breakpoint_and_exits_cleanly(tmp_path, sd
         assert printed in client.output("stdout"), client.describe()
     finally:
         client.close()
+
+
+def serving_python():
+    """The serving environment's Python, as the project reads it (AML_SERVING_PYTHON); the test skips, saying so,
+    without one (in CI that skip fails: a serving environment is part of what the tests need)."""
+    python = os.environ.get("AML_SERVING_PYTHON")
+    if not python or not os.path.isfile(python):
+        pytest.skip("no serving environment: set AML_SERVING_PYTHON to its Python (python3 dev.py test makes one)")
+    return python
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def png_bytes():
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (48, 40), (30, 160, 90)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class ChildSession(DapClient):
+    """A second DAP session over the adapter's own socket, as VS Code opens one for a subprocess (gunicorn's worker)
+    when the adapter sends debugpyAttach."""
+
+    def __init__(self, host, port):
+        self.socket = socket.create_connection((host, port), timeout=TIMEOUT)
+        self.socket.settimeout(None)
+        reader, writer = self.socket.makefile("rb"), self.socket.makefile("wb")
+        self.process = types.SimpleNamespace(stdout=reader, stdin=writer, poll=lambda: None)
+        self.seq, self.inbox, self.responses, self.events, self.taken, self.stderr = 0, queue.Queue(), {}, [], set(), []
+        threading.Thread(target=self._read_messages, daemon=True).start()
+
+    def close(self):
+        """Disconnect (the worker goes with the server), then close the socket."""
+        try:
+            self.request("disconnect", timeout=10, terminateDebuggee=True)
+        except (AssertionError, OSError):
+            pass
+        finally:
+            self.socket.close()
+
+
+@pytest.mark.slow
+def test_serve_configuration_stops_in_score_py_run_inside_the_real_server_and_answers_after_continue(tmp_path):
+    """F5 on "Serve model (debug score.py)": azmlinfsrv starts under debugpy in the serving environment; gunicorn's
+    worker is debugged in a child session, as VS Code attaches to it; a request stops at a breakpoint in run(), and
+    after continue it is answered."""
+    python = serving_python()
+    project = bake(tmp_path)
+    trained = subprocess.run([sys.executable, "src/train.py", "--synthetic", "200", "--epochs", "1"], cwd=project,
+                             capture_output=True, text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    configurations = json5.loads((project / ".vscode" / "launch.json").read_text(encoding="utf-8"))["configurations"]
+    [configuration] = [c for c in configurations if c["name"] == "Serve model (debug score.py)"]
+    score = project / "src" / "score.py"
+    line = line_of(score, "return AMLResponse(answer(request), 200, json_str=True)")
+    port = free_port()
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("AML_SERVING_PYTHON", python)
+        resolved = resolve_vscode(configuration, vscode_variables(project))
+    assert resolved["python"] == python and resolved["args"][-2:] == ["--port", "5001"]  # ${env:AML_SERVING_PYTHON}
+    # the Python extension hands the interpreter to debugpy as a list; a port free here for the configuration's 5001
+    resolved.update(python=[python], console="internalConsole", args=[*resolved["args"][:-1], str(port)])
+    breakpoints = {"source": {"path": str(score)}, "breakpoints": [{"line": line}]}
+
+    client = DapClient([sys.executable, "-m", "debugpy.adapter"])
+    child, answered, pids = None, [], []
+    try:
+        client.request("initialize", adapterID="debugpy", clientID="vscode", clientName="Visual Studio Code",
+                       linesStartAt1=True, columnsStartAt1=True, pathFormat="path",
+                       supportsRunInTerminalRequest=False, supportsVariableType=True)
+        launch = client.send("launch", **resolved)
+        client.event("initialized")
+        client.request("setBreakpoints", **breakpoints)
+        client.request("configurationDone")
+        client.response(launch)
+        pids.append(client.event("process")["body"]["systemProcessId"])  # the server: gunicorn's arbiter
+        worker = client.event("debugpyAttach")["body"]  # what VS Code attaches a child session with
+        pids.append(worker["subProcessId"])
+        child = ChildSession(worker["connect"]["host"], worker["connect"]["port"])
+        child.request("initialize", adapterID="debugpy", clientID="vscode", linesStartAt1=True, columnsStartAt1=True,
+                      pathFormat="path")
+        attach = child.send("attach", **worker)
+        child.event("initialized")
+        child.request("setBreakpoints", **breakpoints)
+        child.request("configurationDone")
+        child.response(attach)
+        deadline = time.monotonic() + TIMEOUT
+        while not client_answers(f"http://127.0.0.1:{port}/"):
+            assert time.monotonic() < deadline, f"the server did not answer within {TIMEOUT} s; {client.describe()}"
+            time.sleep(0.5)
+        request = threading.Thread(target=lambda: answered.append(post_png(f"http://127.0.0.1:{port}/score")))
+        request.start()
+        stopped = child.event("stopped")
+        assert stopped["body"]["reason"] == "breakpoint", stopped
+        frames = child.request("stackTrace", threadId=stopped["body"]["threadId"])["body"]["stackFrames"]
+        assert same_file(frames[0]["source"]["path"], score) and frames[0]["line"] == line, frames[0]
+        assert answered == []  # the request waits at the breakpoint
+        child.request("setBreakpoints", source=breakpoints["source"], breakpoints=[])
+        child.request("continue", threadId=stopped["body"]["threadId"])
+        request.join(TIMEOUT)
+        [(status, answer)] = answered
+        assert status == 200 and answer["class"] in answer["probabilities"], answer
+    finally:
+        if child is not None:
+            child.close()
+        client.close()
+        for pid in pids:  # nothing of the server is left running
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def client_answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def post_png(url):
+    request = urllib.request.Request(url, data=png_bytes(), headers={"Content-Type": "image/png"})
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        return response.status, json.loads(response.read())

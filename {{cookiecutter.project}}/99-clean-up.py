@@ -1,11 +1,11 @@
-"""Delete what this project made on Azure: its compute clusters, or with --resource-group everything (clean-up)."""
+"""Delete what this project made on Azure: its compute clusters and endpoints, or with --resource-group everything."""
 
-from aml import cleanup, login, messages, sdk
+from aml import cleanup, endpoints, login, messages, sdk
 from aml.settings import config_subscription
 
 
 def main(argv=None):
-    """Say what is deleted, ask (or --yes), then delete the clusters that exist, or the whole resource group."""
+    """Say what is deleted, ask (or --yes), then delete the clusters and endpoints that exist, or the resource group."""
     args = cleanup.arguments(__doc__, argv)
     workspace, name, group = cleanup.plan(args)
     if args.dry_run:
@@ -26,12 +26,18 @@ def main(argv=None):
     found = [cluster for cluster in clusters if cluster is not None]
     for missing in sorted(set(args.clusters) - {cluster.name for cluster in found}):
         print(f"No cluster {missing!r} in workspace {name!r}: nothing to delete.")
-    if not found:
+    client = endpoints.client_for(connection, workspace, args.timeout)
+    serving = endpoints.listed(client, args.timeout) if client else []
+    print("\n".join(cleanup.endpoint_lines(serving, client is not None, name)))
+    if not found and not serving:
         return
-    names = ", ".join(cluster.name for cluster in found)
-    cleanup.confirm(args, f"cluster(s) {names} of workspace {name!r}", name)
+    what = [f"cluster(s) {', '.join(cluster.name for cluster in found)}"] if found else []
+    what += [f"endpoint(s) {', '.join(endpoint for endpoint, _ in serving)}"] if serving else []
+    cleanup.confirm(args, f"{' and '.join(what)} of workspace {name!r}", name)
     for cluster in found:
         sdk.delete_cluster(connection, cluster, args.timeout)
+    for endpoint, _ in serving:
+        endpoints.delete(client, endpoint, args.timeout)
     try:
         parts = messages.bounded(
             lambda: sdk.workspace_parts(connection, name), args.timeout, f"reading workspace {name!r}", ""

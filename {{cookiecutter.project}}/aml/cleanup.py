@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import sys
 
-from aml import settings
+from aml import costs, settings
 from aml.messages import fail, summary
 from aml.settings import read_config, workspace_name
 
@@ -87,11 +87,34 @@ def plan(args):
         print(LOG_ANALYTICS_LEFT)
     else:
         print(
-            f"Deletes the compute cluster(s) {', '.join(args.clusters)} of workspace {name!r} (those that exist). "
-            "The workspace stays, and with it these, which still cost (99-clean-up.py --resource-group deletes them):"
+            f"Deletes the compute cluster(s) {', '.join(args.clusters)} of workspace {name!r} (those that exist), and "
+            "its managed online endpoints (08-deploy.py's: each bills every hour it exists). The workspace stays, and "
+            "with it these, which still cost (99-clean-up.py --resource-group deletes them):"
         )
         print("\n".join(billed_parts()))
     return workspace, name, group
+
+
+def endpoint_lines(endpoints, checked, workspace):
+    """A line for each managed online endpoint, with its deployments and what they cost an hour; or why none."""
+    if not checked:
+        return [
+            "Endpoints not checked: azure-ai-ml is not installed here (08-deploy.py's endpoints bill every hour; see "
+            "Azure ML Studio, Endpoints, or pip install azure-ai-ml azure-identity and run again)."
+        ]
+    if not endpoints:
+        return [f"No managed online endpoint in workspace {workspace!r}: nothing to delete."]
+    lines = []
+    for name, deployments in endpoints:
+        parts = ", ".join(f"{deployment} ({count} x {size})" for deployment, size, count in deployments) or "none"
+        prices = [costs.endpoint_price(size) for _, size, _ in deployments]
+        if None in prices:
+            cost = f"see {costs.PRICES_PAGE} for what it costs an hour, used or not"
+        else:
+            hourly = sum(price * count for price, (_, _, count) in zip(prices, deployments, strict=True))
+            cost = f"about ${hourly:.3f} an hour, used or not"
+        lines.append(f"Endpoint {name!r}: deployments {parts}; {cost}")
+    return lines
 
 
 def billed_parts(parts=None, group=None):

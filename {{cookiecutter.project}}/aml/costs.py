@@ -128,3 +128,32 @@ def print_costs(cluster, seconds, nodes=1):
         print(f"  price class: {price_class(cluster.vm_size)}")
     print(f"  time limit:  {duration(seconds)} ({seconds} s, --max-hours), then Azure ML cancels the job")
     print(f"  from:        {cluster.source}")
+
+
+# A managed online deployment's VM size, and what one instance of each size costs an hour (USD, Linux, pay as you
+# go, East US; other regions and offers differ: https://azure.microsoft.com/pricing/details/machine-learning/). A
+# deployment bills every hour it exists, used or not, until it is deleted (08-deploy.py --delete).
+ENDPOINT_INSTANCE_TYPE = "Standard_DS3_v2"  # 4 cores, 14 GB: the smallest size Azure ML advises for a deployment
+ENDPOINT_PRICES_PER_HOUR = {"Standard_DS2_v2": 0.146, "Standard_DS3_v2": 0.293, "Standard_DS4_v2": 0.585}
+PRICES_PAGE = "https://azure.microsoft.com/pricing/details/machine-learning/"
+
+
+def endpoint_price(instance_type):
+    """What one instance of a deployment's VM size costs an hour (USD, as ENDPOINT_PRICES_PER_HOUR); None if unknown."""
+    return next((p for size, p in ENDPOINT_PRICES_PER_HOUR.items() if size.lower() == str(instance_type).lower()), None)
+
+
+def print_endpoint_costs(instance_type, instance_count):
+    """Print what a deployment bills: its VMs, each hour it exists, used or not (a day's and a month's too)."""
+    price = endpoint_price(instance_type)
+    print("cost (a deployment bills every hour it exists, used or not, until 08-deploy.py --delete):")
+    print(f"  instances:   {instance_count} x {instance_type}")
+    if price is None:
+        print(f"  per hour:    not known here for {instance_type}: see {PRICES_PAGE}")
+        return
+    hourly = price * instance_count
+    print(
+        f"  per hour:    about ${hourly:.3f} (${price:.3f} an instance; pay as you go, East US, Linux), "
+        f"${24 * hourly:.2f} a day, ${730 * hourly:.0f} a month"
+    )
+    print(f"  from:        {PRICES_PAGE} (other regions and offers differ)")

@@ -63,6 +63,16 @@ RULES = {
         _pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}"),
         "1-255 characters: letters, digits, '_' or '-', starting with a letter or digit (as Azure ML Studio shows it)",
     ),
+    # a managed online endpoint's name (08-deploy.py --endpoint): unique in its Azure region, as Azure ML checks it
+    "endpoint_name": (
+        _pattern(r"[A-Za-z][A-Za-z0-9-]{1,30}[A-Za-z0-9]"),
+        "3-32 characters: letters, digits or '-', starting with a letter and ending with a letter or digit",
+    ),
+    # a deployment's name within its endpoint (08-deploy.py --deployment)
+    "deployment_name": (
+        _pattern(r"[A-Za-z][A-Za-z0-9-]{1,30}[A-Za-z0-9]"),
+        "3-32 characters: letters, digits or '-', starting with a letter and ending with a letter or digit",
+    ),
 }
 
 

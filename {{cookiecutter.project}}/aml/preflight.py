@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from aml import lock_files, names, sdk
+from aml import lock_files, names, sdk, serving
 from aml.messages import fail, summary
 from aml.settings import ENV_FILE, LOCK_FILES, ROOT, SOURCE_DIR, read_config
 
@@ -18,6 +18,7 @@ PACKAGES = {
     "matplotlib": "matplotlib",
     "tqdm": "tqdm",
     "PIL": "pillow",  # predict.py reads image files with it (torchvision installs it too)
+    "azureml_inference_server_http": "azureml-inference-server-http",  # the server score.py runs in
     **sdk.PACKAGES,  # the SDK's own: the run's metrics
 }
 
@@ -48,8 +49,9 @@ def check_compute_name(compute):
         fail(f"compute name {compute!r} is not valid", f"use {rule} (--compute NAME)")
 
 
-def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
-    """The environment file parses (with the SDK's own reader) and names every package the training code imports."""
+def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR, scripts=None):
+    """The environment file parses (with the SDK's own reader) and names every package the code imports: `scripts`
+    (file names in source_dir), by default every file but the serving entry script (the serving environment's)."""
     try:
         pip, conda = sdk.read_environment(env_file)
     except Exception as err:  # the SDK raises several kinds for a missing or malformed file
@@ -57,22 +59,41 @@ def check_environment(env_file=ENV_FILE, source_dir=SOURCE_DIR):
     named = {package_name(spec) for spec in pip}
     named |= {re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower() for spec in conda}
     local = {path.stem for path in Path(source_dir).glob("*.py")}
-    for path in sorted(Path(source_dir).glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            modules = (
-                [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else ([node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
-            )
-            for module in (m.split(".")[0] for m in modules):
-                if module in local or module in sys.stdlib_module_names:
-                    continue
-                package = PACKAGES.get(module, module)
-                if package.lower() not in named:
-                    fail(
-                        f"src/{path.name} imports {module}, but {env_file.name} does not name {package}",
-                        f"add '- {package}' under pip: in {env_file.relative_to(ROOT)}",
-                    )
+    if scripts is None:
+        scripts = [path.name for path in Path(source_dir).glob("*.py") if path.name != serving.ENTRY_SCRIPT]
+    for path in sorted(Path(source_dir) / name for name in scripts):
+        for module in imported(path):
+            if module in local or module in sys.stdlib_module_names:
+                continue
+            package = PACKAGES.get(module, module)
+            if package.lower() not in named:
+                fail(
+                    f"src/{path.name} imports {module}, but {env_file.name} does not name {package}",
+                    f"add '- {package}' under pip: in {env_file.relative_to(ROOT)}",
+                )
+
+
+def imported(path):
+    """The top-level modules a Python file imports (absolute imports, anywhere in it)."""
+    modules = set()
+    for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+def with_local_imports(script, source_dir=SOURCE_DIR):
+    """script's file name and those of the files of source_dir it imports, directly or through them."""
+    local = {path.stem for path in Path(source_dir).glob("*.py")}
+    found, pending = set(), [script]
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending += [f"{module}.py" for module in imported(Path(source_dir) / name) if module in local]
+    return sorted(found)
 
 
 def package_name(spec):

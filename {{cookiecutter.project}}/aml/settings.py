@@ -15,6 +15,10 @@ SETTINGS_FILE = ROOT / ".azureml" / "settings.yml"
 # The lock a run on Azure ML installs: PyTorch's CPU build, or its CUDA 12.6 build (--gpu).
 LOCK_FILES = {False: lock_file("cpu"), True: lock_file("cu126")}
 
+# Azure ML's current base image (Ubuntu 24.04, Open MPI): a conda file adds Python and the packages (SDK v2's training
+# job, and the deployment of 08-deploy.py in either SDK).
+BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:latest"
+
 TIMEOUT_S = 60  # for logging in and reaching the workspace
 SIGN_IN_TIMEOUT_S = 300  # for a person to sign in with a device code
 SUBMIT_TIMEOUT_S = 600  # for uploading the snapshot and submitting

@@ -12,8 +12,8 @@ import torch
 import torchvision
 import torchvision.transforms as transforms
 
-CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-IMAGE_SIZE = (32, 32)  # CIFAR-10's pictures, in pixels (width, height): the size Net takes
+from classifier import CLASSES  # the names of CIFAR-10's labels, in order (train.py takes them from here)
+
 DOWNLOAD_TIMEOUT_S = 60
 BASE_FOLDER = torchvision.datasets.CIFAR10.base_folder  # cifar-10-batches-py
 

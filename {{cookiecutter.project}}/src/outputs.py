@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
+from classifier import MODEL_FILE  # the trained weights (Net's state_dict), which predict.py and score.py read
 from distributed import unwrap
 
-MODEL_FILE = "model.pt"  # the trained weights (Net's state_dict), which predict.py reads
 PREVIOUS_MODEL_FILE = "model.previous.pt"  # the model of the run before, kept when a new run saves its own
 
 

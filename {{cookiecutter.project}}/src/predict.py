@@ -8,13 +8,12 @@ import installed  # noqa: F401  (first: without PyTorch, one line names the inst
 
 # isort: split
 import torch
-import torchvision.transforms as transforms
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from data import CLASSES, IMAGE_SIZE, ResidentLoader, load_cifar10
+import classifier
+from classifier import CLASSES
+from data import ResidentLoader, load_cifar10
 from device import pick_device
 from flags import add_device, add_synthetic, positive_int
-from model import Net
 from outputs import MODEL_FILE, pyplot, shown
 from paths import default_data_path, default_output_dir, train_script
 
@@ -66,8 +65,7 @@ def predict(args):
     else:
         images, labels = sample_of_test_set(args, device)
         names = [f"test image {i}" for i in range(len(labels))]
-    with torch.no_grad():
-        probabilities = torch.softmax(net(images.to(device)), dim=1).cpu()
+    probabilities = classifier.probabilities(net, images, device)
     results = []
     for i, (name, row) in enumerate(zip(names, probabilities, strict=True)):
         top = row.topk(args.top)
@@ -105,61 +103,25 @@ def report_sample(images, results, grid):
 
 def load_model(path, device):
     """Net with the weights train.py saved at path, on device, ready to classify; a missing or foreign file stops."""
-    path = Path(path)
     train = f"python {train_script()}"  # as typed from here: the project root, src/ or elsewhere
-    fix = (
-        f"Fix: train one ({train}; offline, in seconds: {train} --synthetic 2000 --log-interval 100), or name "
-        "another with --model PATH (07-download-model.py brings a run's model home as outputs/<run id>/model.pt)."
-    )
-    if not path.is_file():
-        raise SystemExit(f"error: there is no model file {path}. {fix}")
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except Exception:  # torch raises several kinds for a file that holds no weights it can read
-        raise SystemExit(f"error: {path} cannot be read as a PyTorch model's weights. {fix}") from None
-    net = Net().to(device)
-    problem = mismatch(state, net.state_dict())
-    if problem:
-        raise SystemExit(f"error: {path} does not hold the weights of src/model.py's Net: {problem}. {fix}")
-    net.load_state_dict(state)
-    return net.eval()
-
-
-def mismatch(state, expected):
-    """Why the weights in state do not fit a network whose state_dict is expected, in a few words; None if they do."""
-    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
-        return "it is not a state_dict (a dict of tensors)"
-    absent = [key for key in expected if key not in state]
-    if absent:
-        return f"it lacks {absent[0]}" + (f" and {len(absent) - 1} more of Net's tensors" if len(absent) > 1 else "")
-    extra = [key for key in state if key not in expected]
-    if extra:
-        return f"it has {extra[0]}, which Net has not"
-    for key, value in expected.items():
-        if state[key].shape != value.shape:
-            return f"its {key} is {shape(state[key])}, Net's is {shape(value)}"
-    return None
-
-
-def shape(tensor):
-    """A tensor's shape as 6x3x5x5."""
-    return "x".join(str(size) for size in tensor.shape) or "a scalar"
+        return classifier.load_model(path, device)
+    except classifier.ClassifierError as err:
+        raise SystemExit(
+            f"error: {err}. Fix: train one ({train}; offline, in seconds: {train} --synthetic 2000 --log-interval 100)"
+            ", or name another with --model PATH (07-download-model.py brings a run's model home as "
+            "outputs/<run id>/model.pt)."
+        ) from None
 
 
 def read_image(path):
-    """An image file as Net takes it: RGB, its middle square scaled to 32x32 as CIFAR-10's pictures, ToTensor()'s."""
-    fix = "Fix: give an image file (PNG, JPEG or any other format Pillow reads), of any size."
+    """An image file as Net takes it (classifier.read_image); a missing or unreadable file stops with one line."""
     try:
-        with Image.open(path) as image:
-            picture = ImageOps.fit(image.convert("RGB"), IMAGE_SIZE)
-    except FileNotFoundError:
-        raise SystemExit(f"error: there is no image file {path}. {fix}") from None
-    except UnidentifiedImageError:
-        raise SystemExit(f"error: {path} is not an image in a format Pillow reads. {fix}") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as err:  # a folder, a damaged or truncated file
-        why = getattr(err, "strerror", None) or str(err)
-        raise SystemExit(f"error: {path} cannot be read as an image ({why}). {fix}") from None
-    return transforms.ToTensor()(picture)
+        return classifier.read_image(path)
+    except classifier.ClassifierError as err:
+        raise SystemExit(
+            f"error: {err}. Fix: give an image file (PNG, JPEG or any other format Pillow reads), of any size."
+        ) from None
 
 
 def sample_of_test_set(args, device):

@@ -1,11 +1,12 @@
-"""The one conda environment: it resolves today and matches what the code imports and what runs the tests."""
+"""The conda environments, training's and serving's: they resolve today and match what the code imports and what runs
+the tests."""
 
-import ast
 import re
 import sys
 from importlib import metadata
 
-from aml.preflight import PACKAGES  # the one map of module to package, which the pre-flight check applies too
+from aml import serving
+from aml.preflight import PACKAGES, imported, with_local_imports  # the pre-flight check's own map and reading
 
 import yaml
 from conftest import ROOT, SRC
@@ -22,18 +23,26 @@ def test_environment_uses_conda_forge_and_pip_only():
     assert [d for d in ENV["dependencies"] if isinstance(d, str)] == [f"python={PYTHON}", "pip"]
 
 
-def test_environment_names_every_package_the_training_code_imports():
-    imported = set()
-    for path in SRC.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                imported |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                imported.add(node.module.split(".")[0])
-    local = {path.stem for path in SRC.glob("*.py")}
-    third_party = imported - local - set(sys.stdlib_module_names)
+def third_party_packages(names):
+    """The packages (by PACKAGES) of what these files of src/ import beyond src/ and the standard library."""
+    modules = set().union(*(imported(SRC / name) for name in names))
+    third_party = modules - {path.stem for path in SRC.glob("*.py")} - set(sys.stdlib_module_names)
     assert third_party <= set(PACKAGES), f"not in the environment: {third_party - set(PACKAGES)}"
-    assert {PACKAGES[name] for name in third_party} <= {req.name for req in PIP}
+    return {PACKAGES[name] for name in third_party}
+
+
+def test_environment_names_every_package_the_training_code_imports():
+    training = [path.name for path in SRC.glob("*.py") if path.name != serving.ENTRY_SCRIPT]
+    assert third_party_packages(training) <= {req.name for req in PIP}
+
+
+def test_the_serving_environment_is_its_own_and_names_what_score_py_and_its_modules_import_and_no_more():
+    env = yaml.safe_load(serving.ENV_FILE.read_text())
+    assert env["channels"] == ["conda-forge", "nodefaults"] and env["name"] != ENV["name"]
+    assert [d for d in env["dependencies"] if isinstance(d, str)] == [f"python={PYTHON}", "pip"]
+    named = {Requirement(line).name for line in serving.packages()}
+    assert named == third_party_packages(with_local_imports(serving.ENTRY_SCRIPT))
+    assert "torchvision" not in named and "azureml-inference-server-http" not in {req.name for req in PIP}
 
 
 def test_the_python_running_the_tests_satisfies_the_environment():

@@ -2,6 +2,7 @@
 answers given where the SDK would receive them: its HTTP session, or the SDK method that asks Azure."""
 
 import json
+import sys
 from types import SimpleNamespace
 
 from aml import settings, submission
@@ -97,7 +98,9 @@ def test_a_cluster_is_created_only_when_the_quota_leaves_room_and_an_existing_on
 MISSING = settings.GPU_COMPUTE_NAME if settings.GPU_COMPUTE_NAME != CHOSEN.compute_name else None
 
 
-def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, reached_workspace, capsys):
+def test_clean_up_deletes_the_clusters_that_exist_and_without_azure_ai_ml_says_endpoints_are_unchecked(
+    monkeypatch, reached_workspace, capsys
+):
     import azureml.core.compute
     from azureml.core import Workspace
     from azureml.core.compute import ComputeTarget
@@ -119,9 +122,11 @@ def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, reached_workspace
     }
     monkeypatch.setattr(azureml.core.compute, "ComputeTarget", Cluster)  # the look-up in aml/sdk.py
     monkeypatch.setattr(Workspace, "get_details", lambda self: details)
+    monkeypatch.setitem(sys.modules, "azure.ai.ml", None)  # the v1 environment: no SDK v2 for 08's endpoints
     script("99-clean-up.py")["main"](["--yes"])
     assert deleted == [CHOSEN.compute_name]
     out = capsys.readouterr().out
+    assert "Endpoints not checked: azure-ai-ml is not installed here" in out
     if MISSING:
         assert f"No cluster '{MISSING}' in workspace 'ws1': nothing to delete." in out
     assert f"Azure is deleting cluster '{CHOSEN.compute_name}'" in out

@@ -3,15 +3,13 @@
 from pathlib import Path
 
 from aml.messages import bounded, fail
-from aml.settings import ENV_FILE, ROOT, env_name
+from aml.settings import BASE_IMAGE, ENV_FILE, ROOT, env_name
 
 NAME = "azure-ai-ml (the Azure ML SDK v2) or azure-identity"
 MODULE = "azure.ai.ml"  # the module every control script needs
 # The modules the training code imports from the SDK's side, and the pip package of each (see preflight.PACKAGES).
 PACKAGES = {"mlflow": "mlflow"}
 DATA_ASSET = "cifar10"  # the data asset 05 makes from data/ and 06 mounts
-# Azure ML's current base image (Ubuntu 24.04, Open MPI); the conda file adds Python and the packages.
-BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi5.0-ubuntu24.04:latest"
 # SDK v2 uploads src/ as a code asset without a hard limit; this project keeps v1's snapshot limits so that
 # each submission stays a quick upload.
 SNAPSHOT_MAX_SIZE_BYTES = 300 * 2**20

@@ -112,7 +112,25 @@ def test_a_cluster_is_created_only_when_the_quota_leaves_room_and_an_existing_on
 MISSING = settings.GPU_COMPUTE_NAME if settings.GPU_COMPUTE_NAME != CHOSEN.compute_name else None
 
 
-def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, client, capsys):
+def workspace_endpoints(monkeypatch, client, deleted):
+    """The workspace's one managed online endpoint (08's), as the client's endpoint operations read and delete it."""
+    from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
+
+    endpoints = {"cifar10-0a1b2c3d": ManagedOnlineEndpoint(name="cifar10-0a1b2c3d")}
+    blue = ManagedOnlineDeployment(name="blue", endpoint_name="cifar10-0a1b2c3d", instance_type="Standard_DS3_v2",
+                                   instance_count=2)  # fmt: skip
+    monkeypatch.setattr(client.online_endpoints, "list", lambda: list(endpoints.values()))
+    monkeypatch.setattr(client.online_endpoints, "get", lambda name: endpoints[name])
+    monkeypatch.setattr(
+        client.online_endpoints,
+        "begin_delete",
+        lambda name: SimpleNamespace(result=lambda: deleted.append(endpoints.pop(name).name)),
+    )
+    monkeypatch.setattr(client.online_deployments, "list", lambda endpoint_name: [blue][: endpoint_name in endpoints])
+    return endpoints
+
+
+def test_clean_up_deletes_the_clusters_and_endpoints_that_exist(monkeypatch, client, capsys):
     from azure.ai.ml.entities import AmlCompute
     from azure.core.exceptions import ResourceNotFoundError
 
@@ -129,12 +147,17 @@ def test_clean_up_deletes_the_clusters_that_exist(monkeypatch, client, capsys):
     )
     monkeypatch.setattr(cleanup, "read_config", lambda: CONFIG)
     monkeypatch.setattr(login, "connect", lambda *args: client)
+    endpoints = workspace_endpoints(monkeypatch, client, deleted)
     script("99-clean-up.py")["main"](["--yes"])
-    assert deleted == [CHOSEN.compute_name]
+    assert deleted == [CHOSEN.compute_name, "cifar10-0a1b2c3d"] and endpoints == {}
     out = capsys.readouterr().out
     if MISSING:
         assert f"No cluster '{MISSING}' in workspace 'ws1': nothing to delete." in out
     assert f"Deleted cluster '{CHOSEN.compute_name}'." in out
+    assert "Endpoint 'cifar10-0a1b2c3d': deployments blue (2 x Standard_DS3_v2); about $0.586 an hour, used or not" in (
+        out
+    )
+    assert "Deleted endpoint 'cifar10-0a1b2c3d': it bills no more." in out
     assert out.splitlines()[-4:] == BILLED_LINES  # what still costs, by name, and what --resource-group leaves
 
 
