@@ -3,6 +3,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,9 +14,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements-dev.txt"
 # The serving environment the project's score.py runs in, its own (Azure ML's inference server does not start beside
-# azure-ai-ml and MLflow): the project's own list (aml/serving.py prints it), with the pins of serving-constraints.txt.
+# azure-ai-ml and MLflow): the project's serving lock (the same for both SDKs), with serving-constraints.txt's PyTorch.
 SERVING_VENV = ROOT / ".venv-serving"
-SERVING_LIST = ROOT / "{{cookiecutter.project}}" / "aml" / "serving.py"
+SERVING_LOCK = ROOT / "{{cookiecutter.project}}" / "_sdk" / "v1" / ".azureml" / "lock" / "serving.txt"
 SERVING_CONSTRAINTS = ROOT / "serving-constraints.txt"
 SERVING_VARIABLE = "AML_SERVING_PYTHON"  # where the project's tests find it (aml/serving.py's PYTHON_VARIABLE)
 DEMO_DIR = ROOT / "build" / "demo"
@@ -46,15 +47,18 @@ def ensure_venv():
     return venv_python()
 
 
-def ensure_serving_venv(python):
-    """Create .venv-serving with the project's serving list (read by `python`, which has PyYAML) and the pins of
-    serving-constraints.txt, again only when either changes; return its interpreter."""
-    listed = subprocess.run([str(python), str(SERVING_LIST)], capture_output=True, text=True)
-    if listed.returncode != 0:
-        raise SystemExit(f"error: {SERVING_LIST} could not print the serving list: {listed.stderr.strip()}. "
-                         "Fix: run it by hand to see why.")
+def from_pytorch(line):
+    """Whether a line of the serving lock is PyTorch's (torch, torchvision, their index): these machines take
+    SERVING_CONSTRAINTS' release from their own disk instead, as PyTorch's index cannot be reached from them."""
+    return bool(re.match(r"(torch|torchvision)==|--extra-index-url https://download\.pytorch\.org/", line))
+
+
+def ensure_serving_venv():
+    """Create .venv-serving with the project's serving lock, PyTorch's lines replaced by serving-constraints.txt's,
+    again only when either changes; return its interpreter."""
+    listed = SERVING_LOCK.read_text()
     stamp = SERVING_VENV / "requirements.sha256"
-    wanted = hashlib.sha256((listed.stdout + SERVING_CONSTRAINTS.read_text()).encode()).hexdigest()
+    wanted = hashlib.sha256((listed + SERVING_CONSTRAINTS.read_text()).encode()).hexdigest()
     serving_python = venv_python(SERVING_VENV)
     if serving_python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return serving_python
@@ -62,9 +66,9 @@ def ensure_serving_venv(python):
         print(f"Creating {SERVING_VENV} (the serving environment) ...", flush=True)
         venv.create(SERVING_VENV, with_pip=True)
     requirements = SERVING_VENV / "serving.txt"
-    requirements.write_text(listed.stdout)
+    requirements.write_text("".join(f"{line}\n" for line in listed.splitlines() if not from_pytorch(line)))
     install = subprocess.run([str(serving_python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                              "-r", str(requirements), "-c", str(SERVING_CONSTRAINTS)])
+                              "-r", str(requirements), "-r", str(SERVING_CONSTRAINTS)])
     if install.returncode != 0:
         raise SystemExit("error: pip could not install the serving environment (its messages are above). "
                          "Fix: make sure the package index can be reached, then run the command again.")
@@ -105,7 +109,7 @@ def main(argv=None):
         python = ensure_venv()
         env = dict(os.environ)
         if args.command == "test" and not env.get(SERVING_VARIABLE):  # one set by hand is kept
-            env[SERVING_VARIABLE] = str(ensure_serving_venv(python))
+            env[SERVING_VARIABLE] = str(ensure_serving_venv())
         command = [str(python), str(ROOT / "dev.py"), args.command, "--current-python", "--output", args.output, *rest]
         return subprocess.run(command, cwd=ROOT, env=env).returncode
     return demo(args.output) if args.command == "demo" else test(rest)

@@ -11,7 +11,7 @@ from conftest import CONTEXT, bake, option_combinations
 
 PROJECT_FILES = {
     ".azureml/pytorch-env.yml", ".azureml/dev-tools.txt", ".azureml/lock/cpu.txt", ".azureml/lock/cu126.txt",
-    ".azureml/lock/dev-tools.txt", ".gitignore", "README.md", "pytest.ini",
+    ".azureml/lock/dev-tools.txt", ".azureml/lock/serving.txt", ".gitignore", "README.md", "pytest.ini",
     ".azureml/settings.yml", "aml/__init__.py", "aml/names.py", "aml/settings.py", "aml/messages.py",
     "aml/arguments.py", "aml/costs.py", "aml/preflight.py", "aml/sdk.py", "aml/login.py", "aml/submission.py",
     "01-create-workspace.py", "02-create-compute.py", "03-run-hello.py", "04-run-pytorch.py", "05-upload-data.py",

@@ -233,7 +233,7 @@ def test_the_bakes_next_command_and_every_offline_command_of_the_readme_do_what_
             assert re.search(r"^\d+ of the 16 test images classified right", result.stdout, re.M), command
             assert (project / "outputs" / "predictions.png").stat().st_size > 10_000, command
         if "aml/lock.py --check" in command:  # the lock the template ships agrees with the bake's files
-            assert result.stdout == "The lock agrees with pytorch-env.yml and dev-tools.txt.\n", command
+            assert result.stdout == "The lock agrees with pytorch-env.yml, dev-tools.txt and serving-env.yml.\n", command
         if "pytest" in command:  # the quick tests, not none and not all
             picked = re.search(r"^(\d+)/(\d+) tests collected \((\d+) deselected\)", result.stdout, re.M)
             assert picked and 0 < int(picked[1]) < int(picked[2]), result.stdout[-500:]

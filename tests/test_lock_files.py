@@ -12,7 +12,7 @@ import pytest
 import local_extensions
 from conftest import bake, locked_here, normalized
 
-LOCK_NAMES = ("cpu.txt", "cu126.txt", "dev-tools.txt")
+LOCK_NAMES = ("cpu.txt", "cu126.txt", "dev-tools.txt", "serving.txt")
 PYTORCH = ("torch", "torchvision")  # their builds lie behind PyTorch's index, which these machines cannot reach
 LOWEST_PYTHON = local_extensions.PYTHON_VERSIONS[0]  # the template's locks hold for it and later ones
 

@@ -96,7 +96,7 @@ def test_locks_workflow_refreshes_both_sdks_locks_monthly_verifies_runs_the_suit
     assert proposal["with"]["add-paths"] == "{{cookiecutter.project}}/_sdk/*/.azureml/lock/"
     assert sorted(p.relative_to(TEMPLATE).as_posix() for p in TEMPLATE.glob(proposal["with"]["add-paths"] + "*")) == [
         f"{{{{cookiecutter.project}}}}/_sdk/{sdk}/.azureml/lock/{name}"
-        for sdk in local_extensions.SDKS for name in ("cpu.txt", "cu126.txt", "dev-tools.txt")]
+        for sdk in local_extensions.SDKS for name in ("cpu.txt", "cu126.txt", "dev-tools.txt", "serving.txt")]
     result = check_jsonschema(LOCKS_WORKFLOW)
     assert result.returncode == 0, result.stdout + result.stderr
     assert actionlint(LOCKS_WORKFLOW) == []

@@ -2,6 +2,7 @@
 (endpoint, deployment, environment, code), creating it and calling it (aml/endpoints.py lists and deletes them)."""
 
 import argparse
+import copy
 import hashlib
 import json
 import logging
@@ -9,8 +10,9 @@ import tempfile
 from pathlib import Path
 
 from aml import costs, downloads, names, serving, settings
+from aml.lock_files import SERVING_LOCK, with_locked_pip
 from aml.messages import bounded, fail
-from aml.preflight import check_environment, with_local_imports
+from aml.preflight import check_environment, read_lock, with_local_imports
 from aml.settings import SOURCE_DIR
 
 DEPLOYMENT_NAME = "blue"  # Azure ML's name for a first deployment (a second, "green", can take over its traffic)
@@ -107,17 +109,27 @@ def endpoint_entity(name):
 def deployment_entity(args, endpoint, model):
     """The deployment: the registered model (azureml:NAME:VERSION), src/ with score.py, the serving environment on
     Azure ML's base image, the instances."""
-    from azure.ai.ml.entities import CodeConfiguration, Environment, ManagedOnlineDeployment
+    from azure.ai.ml.entities import CodeConfiguration, ManagedOnlineDeployment
 
     return ManagedOnlineDeployment(
         name=args.deployment,
         endpoint_name=endpoint,
         model=model,
-        environment=Environment(image=settings.BASE_IMAGE, conda_file=str(serving.ENV_FILE)),
+        environment=serving_environment(),
         code_configuration=CodeConfiguration(code=str(SOURCE_DIR), scoring_script=serving.ENTRY_SCRIPT),
         instance_type=args.instance_type,
         instance_count=args.instance_count,
     )
+
+
+def serving_environment():
+    """The serving environment on Azure ML's base image: its conda file, its pip list as the serving lock pins it
+    for Linux on x86-64 (PyTorch's CPU build)."""
+    from azure.ai.ml.entities import Environment
+
+    conda = copy.deepcopy(Environment(image=settings.BASE_IMAGE, conda_file=str(serving.ENV_FILE)).conda_file)
+    lock_text, python = read_lock(SERVING_LOCK, serving.ENV_FILE)
+    return Environment(image=settings.BASE_IMAGE, conda_file=with_locked_pip(conda, lock_text, python))
 
 
 def model_reference(name, version=None):
@@ -133,7 +145,10 @@ def describe(args, endpoint, model):
     print(f"deployment:  {args.deployment}, taking all of the endpoint's traffic")
     print(f"model:       {model}")
     print(f"scoring:     src/{serving.ENTRY_SCRIPT} in Azure ML's inference server, src/ uploaded as its code")
-    print(f"environment: {serving.ENV_FILE.relative_to(settings.ROOT)} on {settings.BASE_IMAGE}")
+    print(
+        f"environment: {serving.ENV_FILE.relative_to(settings.ROOT).as_posix()} on {settings.BASE_IMAGE}, its pip "
+        f"packages as {SERVING_LOCK.relative_to(settings.ROOT).as_posix()} pins them"
+    )
     costs.print_endpoint_costs(args.instance_type, args.instance_count)
     print("The deployment, as Azure ML's YAML:")
     with tempfile.TemporaryDirectory() as folder:

@@ -34,6 +34,8 @@ from lock_files import (  # noqa: E402
     PYTORCH_INDEX,
     REFRESH,
     ROOT,
+    SERVING_ENV_FILE,
+    SERVING_LOCK,
     TOOLS_FILE,
     TOOLS_LOCK,
     current_torch_release,
@@ -73,7 +75,7 @@ def compile_with_uv(uv, requirements, python, as_of, folder, excludes=(), constr
     source = Path(folder) / "requirements.in"
     source.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
     command = [uv, "pip", "compile", source.name, "--universal", "--python-version", python, "--quiet", "--no-annotate"]
-    command += ["--custom-compile-command", REFRESH, "--exclude-newer", as_of]
+    command += ["--custom-compile-command", REFRESH, "--exclude-newer", as_of, "--system-certs"]  # a proxy's CA too
     if excludes:
         (Path(folder) / "excludes.txt").write_text("".join(f"{name}\n" for name in excludes), encoding="utf-8")
         command += ["--excludes", "excludes.txt"]
@@ -95,12 +97,12 @@ def compile_with_uv(uv, requirements, python, as_of, folder, excludes=(), constr
     return done.stdout
 
 
-def build_lock(resolved, build, source_line):
+def build_lock(resolved, build, source_line, environment="training"):
     """A build's lock from uv's resolution at PyPI's torch: its index line, then every pin, PyTorch's own labelled;
     build None: the tools' lock, which has no PyTorch."""
     labels = BUILDS.get(build, {})
     what = {"cpu": "PyTorch's CPU build", "cu126": "PyTorch's CUDA 12.6 build"}.get(build)
-    title = f"The training environment with {what}" if what else "The dev container's and CI's tools"
+    title = f"The {environment} environment with {what}" if what else "The dev container's and CI's tools"
     lines = [f"# {title}, every package at one version. Made by `{REFRESH}`: do not edit.", source_line]
     lines += [f"--extra-index-url {PYTORCH_INDEX}/{build}"] if what else []
     for line in resolved.splitlines():
@@ -119,6 +121,7 @@ def make_locks(torch_release=None, as_of=None, env_file=ENV_FILE, tools_file=TOO
     lock_dir = Path(lock_dir) if lock_dir else LOCK_DIR
     env_text = Path(env_file).read_text(encoding="utf-8")
     tools_text = Path(tools_file).read_text(encoding="utf-8")
+    serving_text = SERVING_ENV_FILE.read_text(encoding="utf-8")
     python = python_version(env_text)
     requirements = pip_requirements(env_text)
     if python is None or not requirements:
@@ -143,12 +146,19 @@ def make_locks(torch_release=None, as_of=None, env_file=ENV_FILE, tools_file=TOO
         both = compile_with_uv(uv, requirements + tool_list, python, as_of, folder, cuda, constraints=torch_pin)
         resolved = compile_with_uv(uv, requirements, python, as_of, folder, cuda, constraints=both)
         tools = compile_with_uv(uv, tool_list, python, as_of, folder, cuda, constraints=both)
+        # the serving environment: its own, at the same torch release
+        serving = compile_with_uv(uv, pip_requirements(serving_text), python, as_of, folder, cuda, torch_pin)
     source_line = (
         f"{FROM} {Path(env_file).name} (Python {python} and up) and {Path(tools_file).name}, "
         f"sha256 {fingerprint(env_text, tools_text)}, PyPI as of {as_of}"
     )
     locks = {lock_dir / f"{build}.txt": build_lock(resolved, build, source_line) for build in BUILDS}
     locks[lock_dir / TOOLS_LOCK.name] = build_lock(tools, None, source_line)
+    serving_line = (
+        f"{FROM} {SERVING_ENV_FILE.name} (Python {python} and up), sha256 {fingerprint(serving_text)}, "
+        f"PyPI as of {as_of}"
+    )
+    locks[lock_dir / SERVING_LOCK.name] = build_lock(serving, "cpu", serving_line, "serving")
     return locks
 
 
@@ -216,7 +226,7 @@ def main(argv=None):
         if problem:
             print(f"error: the lock is out of date: {problem}\nfix: {REFRESH}", file=sys.stderr)
             return 1
-        print(f"The lock agrees with {ENV_FILE.name} and {TOOLS_FILE.name}.")
+        print(f"The lock agrees with {ENV_FILE.name}, {TOOLS_FILE.name} and {SERVING_ENV_FILE.name}.")
         return 0
     if args.verify_builds:
         python = python_version(ENV_FILE.read_text(encoding="utf-8")) or "3"

@@ -12,6 +12,8 @@ ENV_FILE = ROOT / ".azureml" / "pytorch-env.yml"
 TOOLS_FILE = ROOT / ".azureml" / "dev-tools.txt"
 LOCK_DIR = ROOT / ".azureml" / "lock"
 TOOLS_LOCK = LOCK_DIR / "dev-tools.txt"
+SERVING_ENV_FILE = ROOT / ".azureml" / "serving-env.yml"  # src/score.py's environment, its own
+SERVING_LOCK = LOCK_DIR / "serving.txt"  # with PyTorch's CPU build, the training locks' torch release
 REFRESH = "python aml/lock.py"
 # PyTorch's builds, each with its index and the label of its wheels by machine: on x86-64 PyTorch's own labelled
 # wheels, on arm64 (and any other machine) the plain release, which PyTorch's CPU index and PyPI both have.
@@ -67,9 +69,10 @@ def requirement_lines(text):
     return [line for line in lines if line]
 
 
-def fingerprint(env_text, tools_text):
-    """The SHA-256 of what a lock is made from: the environment's pip list and the tools' list."""
-    sources = [*pip_requirements(env_text), "--", *requirement_lines(tools_text)]
+def fingerprint(env_text, tools_text=None):
+    """The SHA-256 of what a lock is made from: an environment's pip list, and the tools' list (the training
+    environment's locks) or none (the serving environment's)."""
+    sources = [*pip_requirements(env_text), *(["--", *requirement_lines(tools_text)] if tools_text is not None else [])]
     return hashlib.sha256("\n".join(sources).encode()).hexdigest()
 
 
@@ -81,6 +84,20 @@ def pins(text):
 def options(text):
     """The option lines of a lock, such as its --extra-index-url."""
     return [line for line in requirement_lines(text) if line.startswith("-")]
+
+
+def with_locked_pip(conda, lock_text, python):
+    """A conda environment (as a dict) whose pip list is the lock's options and its pins for a job: the file's own
+    options (such as an index) kept first."""
+    entries = conda.setdefault("dependencies", [])
+    pip = next((entry for entry in entries if isinstance(entry, dict) and "pip" in entry), None)
+    if pip is None:
+        pip = {"pip": []}
+        entries.append(pip)
+    kept = [spec for spec in pip["pip"] or [] if spec.startswith("-")]
+    pip["pip"] = [*kept, *[option for option in options(lock_text) if option not in kept]]
+    pip["pip"] += pins_for_job(lock_text, python)
+    return conda
 
 
 def pins_for_job(text, python):
@@ -130,21 +147,23 @@ def as_of_date(text):
     return found.group(1) if found else None
 
 
-def disagreement(env_file=ENV_FILE, tools_file=TOOLS_FILE, lock_dir=None):
+def disagreement(env_file=ENV_FILE, tools_file=TOOLS_FILE, lock_dir=None, serving_file=SERVING_ENV_FILE):
     """Why the lock does not agree with the files it is made from (one line), or None when it does."""
     lock_dir = Path(lock_dir) if lock_dir else LOCK_DIR
     env_text = Path(env_file).read_text(encoding="utf-8")
-    wanted = fingerprint(env_text, Path(tools_file).read_text(encoding="utf-8"))
+    training = fingerprint(env_text, Path(tools_file).read_text(encoding="utf-8"))
+    sources = f"{Path(env_file).name}'s and {Path(tools_file).name}'s"
+    wanted = {lock_dir / f"{build}.txt": (training, sources) for build in BUILDS}
+    wanted[lock_dir / TOOLS_LOCK.name] = (training, sources)
+    serving = fingerprint(Path(serving_file).read_text(encoding="utf-8"))
+    wanted[lock_dir / SERVING_LOCK.name] = (serving, f"{Path(serving_file).name}'s")
     python = python_version(env_text)
-    for path in [lock_dir / f"{build}.txt" for build in BUILDS] + [lock_dir / TOOLS_LOCK.name]:
+    for path, (made_from, sources) in wanted.items():
         if not path.is_file():
             return f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} is missing"
         text = path.read_text(encoding="utf-8")
-        if recorded_fingerprint(text) != wanted:
-            return (
-                f"{path.name} in {lock_dir.name}/ was made from another pip list than {Path(env_file).name}'s "
-                f"and {Path(tools_file).name}'s"
-            )
+        if recorded_fingerprint(text) != made_from:
+            return f"{path.name} in {lock_dir.name}/ was made from another pip list than {sources}"
         floor = python_floor(text)
         if python is None or floor is None or version_tuple(python) < floor:
             return (

@@ -114,19 +114,29 @@ def check_lock():
         )
 
 
-def job_requirements(gpu=False):
-    """What the job's pip installs: the options (PyTorch's index) and the pins for Linux on x86-64 of the lock of
-    the CPU or (gpu) CUDA 12.6 build, in order."""
-    path = LOCK_FILES[gpu]
+def read_lock(path, env_file=ENV_FILE):
+    """The text of a lock, and the Python of the environment file it was made from; stop with the fix when the lock
+    cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
+        where = path.relative_to(ROOT).as_posix()
         fail(
-            f"{path.relative_to(ROOT).as_posix()} cannot be read ({err.strerror}); it pins the packages of a "
-            f"{'GPU' if gpu else 'CPU'} run",
-            f"restore it: git checkout -- {path.relative_to(ROOT).as_posix()}, or make it again: {lock_files.REFRESH}",
+            f"{where} cannot be read ({err.strerror}); it pins the packages that Azure ML installs",
+            f"restore it: git checkout -- {where}, or make it again: {lock_files.REFRESH}",
         )
-    python = lock_files.python_version(ENV_FILE.read_text(encoding="utf-8")) or "3"
+    return text, lock_files.python_version(Path(env_file).read_text(encoding="utf-8")) or "3"
+
+
+def job_lock(gpu=False):
+    """The lock a training job installs, PyTorch's CPU or (gpu) CUDA 12.6 build, and its environment's Python."""
+    return read_lock(LOCK_FILES[gpu])
+
+
+def job_requirements(gpu=False):
+    """What the job's pip installs: the options (PyTorch's index) and the pins for Linux on x86-64 of the lock of
+    the CPU or (gpu) CUDA 12.6 build, in order."""
+    text, python = job_lock(gpu)
     return lock_files.options(text), lock_files.pins_for_job(text, python)
 
 

@@ -4,7 +4,7 @@
     python aml/serving.py serve                  # serve outputs/model.pt on port 5001 (AML_SERVING_PYTHON names it)
     python aml/serving.py                        # its pip list, one requirement a line
 
-It runs as a file (it needs PyYAML alone, to read the list), so that a new environment can be made from the one list.
+It runs as a file, needing nothing installed, so that a new environment can be made from the lock.
 """
 
 import argparse
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE = ROOT / ".azureml" / "serving-env.yml"
-# The lock of the serving environment, each package at one version: read in place of ENV_FILE's ranges where it is.
+# The serving environment's lock (aml/lock.py makes it from ENV_FILE): what is installed, one version each
 LOCK_FILE = ROOT / ".azureml" / "lock" / "serving.txt"
 SOURCE_DIR = ROOT / "src"
 MODEL_DIR = ROOT / "outputs"  # where train.py saves model.pt
@@ -31,17 +31,18 @@ MAKE_IT = (
 )
 
 
-def packages(env_file=ENV_FILE, lock_file=LOCK_FILE):
-    """The pip requirements of the serving environment, one a string: the lock's pins where there is a lock, else
-    the environment file's ranges. The one reader of the serving packages."""
-    if Path(lock_file).is_file():
-        lines = [line.split("#")[0].strip() for line in Path(lock_file).read_text(encoding="utf-8").splitlines()]
-        return [line for line in lines if line]
-    import yaml
-
-    environment = yaml.safe_load(Path(env_file).read_text(encoding="utf-8")) or {}
-    entries = environment.get("dependencies") or []
-    return [spec for entry in entries if isinstance(entry, dict) for spec in entry.get("pip") or []]
+def packages(lock_file=LOCK_FILE):
+    """The pip requirements of the serving environment, one a string: its lock's options and pins (markers kept, for
+    the pip that installs them). The one reader of the serving packages; no lock, one line with the fix."""
+    try:
+        text = Path(lock_file).read_text(encoding="utf-8")
+    except OSError as err:
+        raise SystemExit(
+            f"error: the serving lock {lock_file} cannot be read ({err.strerror}). Fix: restore it "
+            "(git checkout -- .azureml/lock/), or make it again: python aml/lock.py"
+        ) from None
+    lines = [line.split(" #")[0].strip() for line in text.splitlines() if not line.startswith("#")]
+    return [line for line in lines if line]
 
 
 def python():
@@ -58,8 +59,8 @@ def server_environment():
 
 
 def make(folder):
-    """Make a virtual environment of the serving list at folder with this Python (pip honours PIP_CONSTRAINT, as for
-    PyTorch's CPU build); say how to name it. Its exit status."""
+    """Make a virtual environment of the serving lock (PyTorch's CPU build, from its index) at folder with this
+    Python; say how to name it. Its exit status."""
     folder = Path(folder).expanduser().absolute()
     print(f"Making the serving environment in {folder} ...", flush=True)
     venv.create(folder, with_pip=True)

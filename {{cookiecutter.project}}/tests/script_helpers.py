@@ -41,15 +41,15 @@ def write_config(project):
 JOB_MARKERS = JOB_PLATFORM  # Azure ML's compute, as PEP 508's markers name it
 
 
-def job_lock_lines(build):
-    """The pip list a job gets from .azureml/lock/<build>.txt: its option lines, then the pins whose markers hold
-    on Linux x86-64 with the environment's Python, without the markers."""
+def job_lock_lines(name):
+    """The pip list Azure ML gets from .azureml/lock/<name>.txt (cpu, cu126, serving): its option lines, then the
+    pins whose markers hold on Linux x86-64 with the environment's Python, without the markers."""
     from packaging.markers import Marker
 
     python = re.search(r"(?m)^\s*- python=(\S+)", (ROOT / ".azureml" / "pytorch-env.yml").read_text()).group(1)
     markers = {**JOB_MARKERS, "python_version": python, "python_full_version": f"{python}.0"}
     lines = [
-        line.split(" #")[0].strip() for line in (ROOT / ".azureml" / "lock" / f"{build}.txt").read_text().splitlines()
+        line.split(" #")[0].strip() for line in (ROOT / ".azureml" / "lock" / f"{name}.txt").read_text().splitlines()
     ]
     lines = [line for line in lines if line and not line.startswith("#")]
     pins = [line.partition(";") for line in lines if not line.startswith("-")]

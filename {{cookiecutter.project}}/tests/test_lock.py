@@ -1,6 +1,7 @@
 """The lock: it agrees with the environment file, pins each package once at one version, one torch release for
 both builds, and a stale lock stops a submission before anything is sent."""
 
+import ast
 import os
 import re
 import subprocess
@@ -8,11 +9,12 @@ import sys
 from pathlib import Path
 
 from aml import lock_files as lock
+from aml import serving
 from aml.preflight import PACKAGES, job_requirements
 
 import pytest
 import yaml
-from conftest import ROOT, run_script
+from conftest import ROOT, SRC, run_script
 from packaging.requirements import Requirement
 from script_helpers import JOB_MARKERS, job_lock_lines
 
@@ -51,7 +53,7 @@ def test_the_lock_agrees_with_the_environment_file_and_the_tools_list():
         [sys.executable, "-I", "-S", str(ROOT / "aml" / "lock.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "The lock agrees with pytorch-env.yml and dev-tools.txt.\n"
+    assert result.stdout == "The lock agrees with pytorch-env.yml, dev-tools.txt and serving-env.yml.\n"
 
 
 @pytest.mark.parametrize("build, machine", [("cpu", "x86_64"), ("cpu", "aarch64"), ("cu126", "x86_64")])
@@ -89,10 +91,22 @@ def test_a_job_gets_only_exact_pins_one_line_for_each_package(gpu, build):
     assert len(names) == len(set(names)) and {"torch", "torchvision"} <= set(names)
 
 
+def imported_by_training():
+    """The third-party packages that src/'s training code imports (score.py has its own environment)."""
+    modules = set()
+    for path in SRC.glob("*.py"):
+        if path.name != serving.ENTRY_SCRIPT:
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                names += [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+                modules |= {name.split(".")[0] for name in names}
+    local = {path.stem for path in SRC.glob("*.py")}
+    return {PACKAGES[module] for module in modules - local - set(sys.stdlib_module_names)}
+
+
 def test_the_environment_file_names_what_src_imports_and_the_metrics_client_only():
     named = {requirement.name for requirement in ENV_PIP}
-    imported = {PACKAGES[module] for module in PACKAGES if module not in METRICS_CLIENTS}
-    assert named - METRICS_CLIENTS == imported - METRICS_CLIENTS
+    assert named - METRICS_CLIENTS == imported_by_training() - METRICS_CLIENTS
     assert named & METRICS_CLIENTS  # the SDK's metrics client
     control_only = {"azure-ai-ml", "azure-identity", "pyyaml", "pytest", "pre-commit", "uv"}
     assert not named & control_only

@@ -252,15 +252,16 @@ def test_the_model_is_found_where_a_registered_model_nests_it(tmp_path):
         classifier.find_model("", "model.pt")
 
 
-def test_the_serving_list_is_the_environment_files_pip_list_or_the_lock_where_there_is_one(tmp_path):
-    import yaml
-
-    env = yaml.safe_load(serving.ENV_FILE.read_text(encoding="utf-8"))
-    ranges = next(entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict))
-    assert serving.packages(lock_file=tmp_path / "none.txt") == ranges
-    lock = tmp_path / "serving.txt"
-    lock.write_text("# made by the lock\n--extra-index-url https://example.org/simple\ntorch==2.9.1  # pinned\n\n")
-    assert serving.packages(lock_file=lock) == ["--extra-index-url https://example.org/simple", "torch==2.9.1"]
+def test_the_serving_list_is_the_serving_locks_lines_and_without_it_one_line_says_how_to_make_it(tmp_path):
+    listed = serving.packages()
+    assert listed[0] == "--extra-index-url https://download.pytorch.org/whl/cpu"  # PyTorch's CPU build
+    assert all("==" in line for line in listed[1:]) and any(line.startswith("torch==") for line in listed)
+    with pytest.raises(SystemExit) as stopped:
+        serving.packages(lock_file=tmp_path / "none.txt")
+    assert str(stopped.value).startswith(f"error: the serving lock {tmp_path / 'none.txt'} cannot be read (")
+    assert str(stopped.value).endswith(
+        "Fix: restore it (git checkout -- .azureml/lock/), or make it again: python aml/lock.py"
+    )
 
 
 @pytest.mark.slow

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from aml import costs, login, remote_error
 from aml.arguments import train_arguments
+from aml.lock_files import with_locked_pip
 from aml.messages import bounded, fail, report_on_github, summary
-from aml.preflight import job_requirements, print_snapshot, snapshot
+from aml.preflight import job_lock, print_snapshot, snapshot
 from aml.sdk import BASE_IMAGE
 from aml.settings import (
     CHECKPOINT_DATASTORE,
@@ -91,15 +92,7 @@ def training_environment(gpu=False, env_file=ENV_FILE):
     from azure.ai.ml.entities import Environment
 
     conda = copy.deepcopy(Environment(image=BASE_IMAGE, conda_file=str(env_file)).conda_file)  # the SDK's reading
-    entries = conda.setdefault("dependencies", [])
-    pip = next((entry for entry in entries if isinstance(entry, dict) and "pip" in entry), None)
-    if pip is None:
-        pip = {"pip": []}
-        entries.append(pip)
-    options, pins = job_requirements(gpu)
-    kept = [spec for spec in pip["pip"] or [] if spec.startswith("-")]  # the file's own options, such as an index
-    pip["pip"] = [*kept, *[option for option in options if option not in kept], *pins]
-    return Environment(image=BASE_IMAGE, conda_file=conda)
+    return Environment(image=BASE_IMAGE, conda_file=with_locked_pip(conda, *job_lock(gpu)))
 
 
 def submit(job, args, workspace=None, connection=None):

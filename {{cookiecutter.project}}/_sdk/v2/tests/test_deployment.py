@@ -9,7 +9,7 @@ from aml import costs, deployment, endpoints, scoring, serving, settings
 
 import pytest
 import yaml
-from script_helpers import SUBSCRIPTION, dry_run, write_config
+from script_helpers import SUBSCRIPTION, dry_run, job_lock_lines, pip_entry, write_config
 
 CONFIG = {"subscription_id": SUBSCRIPTION, "resource_group": "ml-rg", "workspace_name": "ml-ws"}
 
@@ -24,6 +24,13 @@ def built(*flags):
     )
 
 
+def locked_serving_conda():
+    """The serving environment file, its pip list as the serving lock pins it for Linux x86-64."""
+    conda = yaml.safe_load(serving.ENV_FILE.read_text())
+    pip_entry(conda)["pip"] = job_lock_lines("serving")
+    return conda
+
+
 def test_the_deployment_sends_the_model_score_py_the_serving_environment_and_the_instances():
     _, endpoint, made = built("--instance-type", "Standard_DS2_v2", "--instance-count", "2")
     body = made._to_rest_object(location="eastus").as_dict()
@@ -33,7 +40,7 @@ def test_the_deployment_sends_the_model_score_py_the_serving_environment_and_the
     assert body["properties"]["endpointComputeType"] == "Managed"
     environment = made.environment._to_rest_object().as_dict()["properties"]
     assert environment["image"] == settings.BASE_IMAGE
-    assert yaml.safe_load(environment["condaFile"]) == yaml.safe_load(serving.ENV_FILE.read_text())
+    assert yaml.safe_load(environment["condaFile"]) == locked_serving_conda()  # the serving lock's pins
     sent = endpoint._to_rest_online_endpoint("eastus").as_dict()["properties"]
     assert sent["authMode"] == "Key"
 
@@ -66,7 +73,7 @@ def test_the_printed_deployment_is_what_azure_mls_own_loader_reads(tmp_path):
     assert (loaded.name, loaded.endpoint_name, loaded.instance_type, loaded.instance_count) == (
         "blue", "cifar10-test", args.instance_type, 1)  # fmt: skip
     assert loaded.code_configuration.scoring_script == "score.py"
-    assert loaded.environment.conda_file == yaml.safe_load(serving.ENV_FILE.read_text())
+    assert loaded.environment.conda_file == locked_serving_conda()
 
 
 class Poller:
