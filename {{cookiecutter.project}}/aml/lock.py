@@ -5,13 +5,10 @@
     python aml/lock.py --as-of 2026-12-06T22:45:00Z   # the same lock again: PyPI as it was then
     python aml/lock.py --verify-builds   # PyTorch's index has each build's wheels of the locked release
 
-uv resolves the pip list of .azureml/pytorch-env.yml once, for every platform (`uv pip compile --universal`), at
-the torch release of the lock in place (or --torch RELEASE). Each build's lock is that list with PyTorch's own
-wheels of the same release (`+cpu` or `+cu126`, from PyTorch's index, named at its top). The CUDA libraries that
-PyPI's torch would bring (nvidia-*, triton) are left out of the resolution: the CUDA 12.6 build pins its own
-exactly, and the CPU build has none. The tools of the dev container and CI (.azureml/dev-tools.txt) are locked in
-a file of their own, at the versions of the environment's lock. It runs as a file, needing nothing installed but
-uv (aml/lock_files.py reads the lock).
+uv resolves .azureml/pytorch-env.yml with the tools of .azureml/dev-tools.txt for every platform, at the lock's
+torch release (or --torch), without PyPI's CUDA libraries; each build's lock names PyTorch's own wheels of that
+release (+cpu, +cu126). The serving environment (.azureml/serving-env.yml) is locked on its own, at that release.
+It runs as a file, needing nothing installed but uv (aml/lock_files.py reads the lock).
 """
 
 import argparse
