@@ -171,11 +171,6 @@ def write_all(locks):
         temporary.replace(path)
 
 
-def pip_without_config():
-    """The environment for a pip that reads no configuration file: only the index it is given."""
-    return {**os.environ, "PIP_CONFIG_FILE": os.devnull}
-
-
 def missing_builds(python, release, index=PYTORCH_INDEX):
     """The wheels of PyTorch's builds that its index lacks for the locked release, as lines (none: all there)."""
     missing = []
@@ -183,6 +178,7 @@ def missing_builds(python, release, index=PYTORCH_INDEX):
         "torch": release,
         "torchvision": pinned_version(lock_file("cpu").read_text(encoding="utf-8"), "torchvision"),
     }
+    bare = {**os.environ, "PIP_CONFIG_FILE": os.devnull}  # a pip that reads no configuration: only this index
     for build, labels in BUILDS.items():
         for machine, label in labels.items():
             platform = f"manylinux_2_28_{machine}"
@@ -192,9 +188,7 @@ def missing_builds(python, release, index=PYTORCH_INDEX):
                 command += ["--platform", platform, "--python-version", python, "--only-binary=:all:"]
                 command += ["--disable-pip-version-check", "--no-input", "--retries", "2", "--timeout", "30"]
                 try:
-                    found = subprocess.run(
-                        command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, env=pip_without_config()
-                    )
+                    found = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, env=bare)
                 except subprocess.TimeoutExpired:
                     found = None
                 listed = re.search(r"(?m)^Available versions: (.*)$", found.stdout if found else "")
