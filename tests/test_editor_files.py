@@ -383,15 +383,7 @@ def test_show_metrics_task_serves_the_metrics_of_a_local_training_run_until_stop
         assert any(re.search(background["endsPattern"], line) for line in lines[begins:]), lines
         assert not any(re.search(task["problemMatcher"]["pattern"]["regexp"], line) for line in lines)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)  # Terminate Task: the server and the workers it started
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(timeout=30)
-        stopped = group_is_gone(server.pid, 30)
-        if not stopped:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=30)
+        stopped = stop_task(server)  # Terminate Task: the server and the workers it started
     assert stopped, "processes of the task were still running 30 s after SIGTERM"
     assert answers(METRICS_UI)[0] == 0
 
